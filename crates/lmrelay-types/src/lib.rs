@@ -1,0 +1,31 @@
+//! OpenAI-shaped wire types shared by the lmrelay SDK and gateway.
+//!
+//! These types mirror the OpenAI REST API (chat completions, streamed chunks,
+//! text completions, embeddings, error bodies). Every optional field is skipped
+//! when absent, so requests stay acceptable to strict OpenAI-compatible servers,
+//! and unknown fields are kept in `extra` maps so nothing a provider sends is lost.
+//!
+//! ```
+//! use lmrelay_types::{ChatCompletionRequest, ChatMessage};
+//! let req = ChatCompletionRequest::new("gpt-4o-mini", vec![ChatMessage::user("Hi")]);
+//! let json = serde_json::to_value(&req).unwrap();
+//! assert_eq!(json["messages"][0]["content"], "Hi");
+//! assert!(json.get("temperature").is_none());
+//! ```
+
+mod chat;
+mod chunk;
+mod completion;
+mod embedding;
+mod error_body;
+mod usage;
+
+pub use chat::*;
+pub use chunk::*;
+pub use completion::*;
+pub use embedding::*;
+pub use error_body::*;
+pub use usage::*;
+
+/// A JSON object with keys kept in insertion order.
+pub type JsonObject = serde_json::Map<String, serde_json::Value>;

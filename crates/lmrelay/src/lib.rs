@@ -1,0 +1,57 @@
+#![doc = include_str!("../../../README.md")]
+
+pub mod blocking;
+mod client;
+mod error;
+mod mock;
+pub mod providers;
+mod request;
+pub mod retry;
+mod secret;
+pub mod stream;
+pub mod transport;
+
+use std::sync::LazyLock;
+
+pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT};
+pub use error::{Error, ErrorKind, Result};
+pub use lmrelay_types as types;
+pub use lmrelay_types::{
+    ChatCompletionChunk, ChatCompletionResponse, ChatMessage, EmbeddingResponse, ResponseFormat,
+    Role, TextCompletionResponse, Usage,
+};
+pub use request::{
+    CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback, MockResponse, Request,
+    TextRequest,
+};
+pub use secret::ApiKey;
+pub use stream::ChatStream;
+
+static DEFAULT_CLIENT: LazyLock<Result<Client, String>> =
+    LazyLock::new(|| Client::new().map_err(|err| err.to_string()));
+
+fn default_client() -> Result<&'static Client> {
+    DEFAULT_CLIENT
+        .as_ref()
+        .map_err(|msg| Error::new(ErrorKind::APIConnection, msg.clone()))
+}
+
+/// A chat completion with the process-wide default [`Client`].
+pub async fn completion(request: ChatRequest) -> Result<ChatCompletionResponse> {
+    default_client()?.completion(request).await
+}
+
+/// A streamed chat completion with the process-wide default [`Client`].
+pub async fn completion_stream(request: ChatRequest) -> Result<ChatStream> {
+    default_client()?.completion_stream(request).await
+}
+
+/// A text completion with the process-wide default [`Client`].
+pub async fn text_completion(request: TextRequest) -> Result<TextCompletionResponse> {
+    default_client()?.text_completion(request).await
+}
+
+/// Embeddings with the process-wide default [`Client`].
+pub async fn embedding(request: EmbeddingsRequest) -> Result<EmbeddingResponse> {
+    default_client()?.embedding(request).await
+}

@@ -1,0 +1,217 @@
+use lmrelay_types::{ChatCompletionRequest, EmbeddingRequest, JsonObject, TextCompletionRequest};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{ErrorKind, Result};
+use crate::providers::{Endpoint, Target};
+use crate::request::CallOptions;
+use crate::transport::WireRequest;
+
+/// The OpenAI chat parameters checked against a provider's `supported_params`.
+const OPENAI_CHAT_PARAMS: &[&str] = &[
+    "temperature",
+    "top_p",
+    "n",
+    "stream_options",
+    "stop",
+    "max_tokens",
+    "max_completion_tokens",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "seed",
+    "user",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "reasoning_effort",
+];
+
+/// Builds `POST {api_base}/chat/completions`.
+pub fn chat_request(
+    target: &Target,
+    body: &ChatCompletionRequest,
+    options: &CallOptions,
+    stream: bool,
+) -> Result<WireRequest> {
+    let mut json = to_object(target, body)?;
+    check_params(target, &mut json, options.drop_params)?;
+    if stream {
+        json.insert("stream".to_owned(), Value::Bool(true));
+    } else {
+        json.remove("stream");
+        json.remove("stream_options");
+    }
+    finish(target, Endpoint::Chat, json, options)
+}
+
+/// Builds `POST {api_base}/completions`.
+pub fn text_request(
+    target: &Target,
+    body: &TextCompletionRequest,
+    options: &CallOptions,
+) -> Result<WireRequest> {
+    let mut json = to_object(target, body)?;
+    json.remove("stream");
+    finish(target, Endpoint::Completions, json, options)
+}
+
+/// Builds `POST {api_base}/embeddings`.
+pub fn embedding_request(
+    target: &Target,
+    body: &EmbeddingRequest,
+    options: &CallOptions,
+) -> Result<WireRequest> {
+    let json = to_object(target, body)?;
+    finish(target, Endpoint::Embeddings, json, options)
+}
+
+fn to_object(target: &Target, body: &impl Serialize) -> Result<JsonObject> {
+    match serde_json::to_value(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(target.error(ErrorKind::BadRequest, "request body is not a JSON object")),
+        Err(err) => Err(target.error(
+            ErrorKind::BadRequest,
+            format!("request cannot be encoded as JSON: {err}"),
+        )),
+    }
+}
+
+/// Applies the provider's parameter rules: unsupported parameters are an
+/// error (or dropped with `drop_params`), renamed ones are moved.
+fn check_params(target: &Target, json: &mut JsonObject, drop_params: bool) -> Result<()> {
+    let spec = target.provider;
+    if let Some(supported) = &spec.supported_params {
+        let unsupported: Vec<String> = OPENAI_CHAT_PARAMS
+            .iter()
+            .filter(|param| json.contains_key(**param) && !supported.iter().any(|s| s == *param))
+            .map(|param| (*param).to_owned())
+            .collect();
+        if !unsupported.is_empty() {
+            if drop_params {
+                for param in &unsupported {
+                    json.remove(param);
+                }
+            } else {
+                return Err(target.error(
+                    ErrorKind::UnsupportedParams,
+                    format!(
+                        "{} does not support parameters: {}. Remove them, or set \
+                         drop_params=true to drop them silently (supported: {})",
+                        spec.prefix,
+                        unsupported.join(", "),
+                        supported.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    for (from, to) in &spec.rename_params {
+        if let Some(value) = json.remove(from)
+            && !json.contains_key(to)
+        {
+            json.insert(to.clone(), value);
+        }
+    }
+    Ok(())
+}
+
+fn finish(
+    target: &Target,
+    endpoint: Endpoint,
+    mut json: JsonObject,
+    options: &CallOptions,
+) -> Result<WireRequest> {
+    json.insert("model".to_owned(), Value::String(target.model.clone()));
+    for (key, value) in &options.extra_body {
+        json.insert(key.clone(), value.clone());
+    }
+    let mut headers = Vec::with_capacity(2 + options.extra_headers.len());
+    if let Some(key) = &target.api_key {
+        headers.push((
+            "authorization".to_owned(),
+            format!("Bearer {}", key.expose()),
+        ));
+    }
+    headers.extend(options.extra_headers.iter().cloned());
+    Ok(WireRequest {
+        url: target.endpoint_url(endpoint)?,
+        headers,
+        body: Value::Object(json),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::resolve_with_env;
+    use lmrelay_types::{ChatMessage, Tool, FunctionDefinition};
+
+    fn target(model: &str) -> Target {
+        resolve_with_env(model, None, None, &|_| None).unwrap()
+    }
+
+    fn body() -> ChatCompletionRequest {
+        let mut body = ChatCompletionRequest::new("ignored", vec![ChatMessage::user("hi")]);
+        body.max_completion_tokens = Some(7);
+        body.temperature = Some(0.0);
+        body
+    }
+
+    #[test]
+    fn llamafile_request_shape() {
+        let t = target("llamafile/mistralai/mistral-7b");
+        let mut options = CallOptions::default();
+        options.extra_body.insert("top_k".into(), 5.into());
+        options.extra_headers.push(("x-trace".into(), "1".into()));
+        let wire = chat_request(&t, &body(), &options, true).unwrap();
+        assert_eq!(wire.url, "http://127.0.0.1:8080/v1/chat/completions");
+        assert_eq!(wire.body["model"], "mistralai/mistral-7b");
+        assert_eq!(wire.body["stream"], true);
+        assert_eq!(wire.body["top_k"], 5);
+        assert_eq!(wire.body["max_completion_tokens"], 7);
+        assert!(wire.headers.contains(&("authorization".into(), "Bearer fake-api-key".into())));
+        assert!(wire.headers.contains(&("x-trace".into(), "1".into())));
+    }
+
+    #[test]
+    fn unsupported_params_error_or_drop() {
+        let t = target("perplexity/sonar");
+        let mut b = body();
+        b.tools = Some(vec![Tool {
+            kind: "function".into(),
+            function: FunctionDefinition {
+                name: "f".into(),
+                description: None,
+                parameters: None,
+                strict: None,
+            },
+        }]);
+        b.seed = Some(1);
+        let err = chat_request(&t, &b, &CallOptions::default(), false).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnsupportedParams);
+        assert!(err.message().contains("seed, tools"), "{err}");
+        assert!(err.message().contains("drop_params"), "{err}");
+        let options = CallOptions {
+            drop_params: true,
+            ..CallOptions::default()
+        };
+        let wire = chat_request(&t, &b, &options, false).unwrap();
+        assert!(wire.body.get("tools").is_none());
+        assert!(wire.body.get("seed").is_none());
+        assert_eq!(wire.body["temperature"], 0.0);
+    }
+
+    #[test]
+    fn non_stream_request_drops_stream_fields() {
+        let t = target("openai/gpt-4o-mini");
+        let mut b = body();
+        b.stream = Some(true);
+        let wire = chat_request(&t, &b, &CallOptions::default(), false).unwrap();
+        assert!(wire.body.get("stream").is_none());
+        assert!(!wire.headers.iter().any(|(k, _)| k == "authorization"), "no key, no header");
+    }
+}

@@ -1,0 +1,417 @@
+//! SDK requests: the OpenAI wire body plus per-call options (where to send
+//! it, how long to wait, how to retry and fall back).
+
+use std::time::Duration;
+
+use lmrelay_types::{
+    ChatCompletionRequest, ChatMessage, EmbeddingInput, EmbeddingRequest, JsonObject, Prompt,
+    ResponseFormat, StopSequences, StreamOptions, TextCompletionRequest, Tool,
+};
+use serde_json::Value;
+
+use crate::error::ErrorKind;
+use crate::secret::ApiKey;
+
+/// What `mock_response` returns instead of calling the network (as LiteLLM's
+/// `mock_response`): a reply text, or an error of a kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MockResponse {
+    /// Answer with this text (usage 10 prompt / 20 completion tokens).
+    Text(String),
+    /// Fail with this kind (retries and fallbacks apply as for a real error).
+    Error(ErrorKind),
+}
+
+impl From<&str> for MockResponse {
+    /// `"litellm.RateLimitError"` (or any `litellm.<Class>`) is an error, as in
+    /// LiteLLM; anything else is reply text.
+    fn from(text: &str) -> Self {
+        match text.strip_prefix("litellm.").and_then(ErrorKind::from_name) {
+            Some(kind) => Self::Error(kind),
+            None => Self::Text(text.to_owned()),
+        }
+    }
+}
+
+impl From<ErrorKind> for MockResponse {
+    fn from(kind: ErrorKind) -> Self {
+        Self::Error(kind)
+    }
+}
+
+/// A model to fall back to, with its own API base and key if it needs them
+/// (the primary's are not carried over: they belong to another server).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fallback {
+    /// The model string.
+    pub model: String,
+    /// Its API base.
+    pub api_base: Option<String>,
+    /// Its key.
+    pub api_key: Option<ApiKey>,
+}
+
+impl From<&str> for Fallback {
+    fn from(model: &str) -> Self {
+        Self {
+            model: model.to_owned(),
+            api_base: None,
+            api_key: None,
+        }
+    }
+}
+
+impl From<String> for Fallback {
+    fn from(model: String) -> Self {
+        Self {
+            model,
+            api_base: None,
+            api_key: None,
+        }
+    }
+}
+
+/// Per-call options, the same for every endpoint.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// Overrides the provider's API base.
+    pub api_base: Option<String>,
+    /// Overrides the provider's key.
+    pub api_key: Option<ApiKey>,
+    /// Deadline for each attempt; for streams, for the first chunk (default 600 s).
+    pub timeout: Option<Duration>,
+    /// Streams only: the longest wait for the first chunk (default: `timeout`).
+    pub first_chunk_timeout: Option<Duration>,
+    /// Streams only: the longest silence between chunks (default: `timeout`).
+    pub idle_timeout: Option<Duration>,
+    /// Retries of retryable failures (default 2: at most 3 attempts).
+    pub num_retries: Option<u32>,
+    /// Models tried in order once the retries of the primary are spent.
+    pub fallbacks: Vec<Fallback>,
+    /// Models tried instead when the prompt does not fit the context window.
+    pub context_window_fallbacks: Vec<Fallback>,
+    /// Answer without calling the network.
+    pub mock_response: Option<MockResponse>,
+    /// Drop parameters the provider does not support instead of failing.
+    pub drop_params: bool,
+    /// Extra HTTP headers.
+    pub extra_headers: Vec<(String, String)>,
+    /// Extra top-level JSON body fields (provider-specific parameters).
+    pub extra_body: JsonObject,
+}
+
+/// Default per-attempt deadline, as LiteLLM's `completion(timeout=600)`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// An SDK request: a model string, the wire body and the call options.
+#[derive(Debug, Clone)]
+pub struct Request<B> {
+    /// The model string (`provider/model`).
+    pub model: String,
+    /// The wire body (its `model` is replaced by the resolved model name).
+    pub body: B,
+    /// Per-call options.
+    pub options: CallOptions,
+}
+
+/// A chat completion request.
+pub type ChatRequest = Request<ChatCompletionRequest>;
+/// A text completion request.
+pub type TextRequest = Request<TextCompletionRequest>;
+/// An embedding request.
+pub type EmbeddingsRequest = Request<EmbeddingRequest>;
+
+impl<B> Request<B> {
+    /// Sends to this API base instead of the provider's default.
+    pub fn api_base(mut self, api_base: impl Into<String>) -> Self {
+        self.options.api_base = Some(api_base.into());
+        self
+    }
+
+    /// Uses this key instead of the environment's.
+    pub fn api_key(mut self, api_key: impl Into<ApiKey>) -> Self {
+        self.options.api_key = Some(api_key.into());
+        self
+    }
+
+    /// Deadline for each attempt (for streams: for the first chunk).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// Streams: the longest wait for the first chunk.
+    pub fn first_chunk_timeout(mut self, timeout: Duration) -> Self {
+        self.options.first_chunk_timeout = Some(timeout);
+        self
+    }
+
+    /// Streams: the longest silence between two chunks.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.options.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Retries of retryable failures: at most `1 + num_retries` attempts.
+    pub fn num_retries(mut self, num_retries: u32) -> Self {
+        self.options.num_retries = Some(num_retries);
+        self
+    }
+
+    /// Adds a fallback model.
+    pub fn fallback(mut self, fallback: impl Into<Fallback>) -> Self {
+        self.options.fallbacks.push(fallback.into());
+        self
+    }
+
+    /// Adds a model to use when the prompt does not fit the context window.
+    pub fn context_window_fallback(mut self, fallback: impl Into<Fallback>) -> Self {
+        self.options.context_window_fallbacks.push(fallback.into());
+        self
+    }
+
+    /// Answers with this text or error instead of calling the network.
+    pub fn mock_response(mut self, mock: impl Into<MockResponse>) -> Self {
+        self.options.mock_response = Some(mock.into());
+        self
+    }
+
+    /// Drops parameters the provider does not support instead of failing.
+    pub fn drop_params(mut self, drop: bool) -> Self {
+        self.options.drop_params = drop;
+        self
+    }
+
+    /// Adds an HTTP header.
+    pub fn extra_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options
+            .extra_headers
+            .push((name.into().to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    /// Adds a top-level body field (provider-specific parameters such as `top_k`).
+    pub fn extra_body(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.options.extra_body.insert(key.into(), value.into());
+        self
+    }
+}
+
+impl ChatRequest {
+    /// A chat request for `model` with no messages yet.
+    ///
+    /// ```
+    /// use lmrelay::ChatRequest;
+    /// let request = ChatRequest::new("llamafile/gemma-3-3b")
+    ///     .system("Answer in one word.")
+    ///     .user("Capital of France?")
+    ///     .temperature(0.0)
+    ///     .max_tokens(8)
+    ///     .mock_response("Paris");
+    /// assert_eq!(request.body.messages.len(), 2);
+    /// ```
+    pub fn new(model: impl Into<String>) -> Self {
+        let model = model.into();
+        Self {
+            body: ChatCompletionRequest::new(model.clone(), Vec::new()),
+            model,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Adds a message.
+    pub fn message(mut self, message: ChatMessage) -> Self {
+        self.body.messages.push(message);
+        self
+    }
+
+    /// Replaces all messages.
+    pub fn messages(mut self, messages: Vec<ChatMessage>) -> Self {
+        self.body.messages = messages;
+        self
+    }
+
+    /// Adds a system message.
+    pub fn system(self, text: impl Into<String>) -> Self {
+        self.message(ChatMessage::system(text.into()))
+    }
+
+    /// Adds a user message.
+    pub fn user(self, text: impl Into<String>) -> Self {
+        self.message(ChatMessage::user(text.into()))
+    }
+
+    /// Sampling temperature.
+    pub fn temperature(mut self, value: f64) -> Self {
+        self.body.temperature = Some(value);
+        self
+    }
+
+    /// Nucleus sampling.
+    pub fn top_p(mut self, value: f64) -> Self {
+        self.body.top_p = Some(value);
+        self
+    }
+
+    /// Number of choices.
+    pub fn n(mut self, value: u32) -> Self {
+        self.body.n = Some(value);
+        self
+    }
+
+    /// Stop sequences.
+    pub fn stop(mut self, stops: Vec<String>) -> Self {
+        self.body.stop = Some(StopSequences::Many(stops));
+        self
+    }
+
+    /// Maximum tokens to generate.
+    pub fn max_tokens(mut self, value: u32) -> Self {
+        self.body.max_tokens = Some(value);
+        self
+    }
+
+    /// Maximum tokens to generate, reasoning included.
+    pub fn max_completion_tokens(mut self, value: u32) -> Self {
+        self.body.max_completion_tokens = Some(value);
+        self
+    }
+
+    /// Presence penalty.
+    pub fn presence_penalty(mut self, value: f64) -> Self {
+        self.body.presence_penalty = Some(value);
+        self
+    }
+
+    /// Frequency penalty.
+    pub fn frequency_penalty(mut self, value: f64) -> Self {
+        self.body.frequency_penalty = Some(value);
+        self
+    }
+
+    /// Token biases (token id → bias).
+    pub fn logit_bias(mut self, bias: serde_json::Map<String, Value>) -> Self {
+        self.body.logit_bias = Some(bias);
+        self
+    }
+
+    /// Seed for deterministic sampling.
+    pub fn seed(mut self, value: i64) -> Self {
+        self.body.seed = Some(value);
+        self
+    }
+
+    /// End-user identifier.
+    pub fn user_id(mut self, value: impl Into<String>) -> Self {
+        self.body.user = Some(value.into());
+        self
+    }
+
+    /// Output format.
+    pub fn response_format(mut self, format: ResponseFormat) -> Self {
+        self.body.response_format = Some(format);
+        self
+    }
+
+    /// Tools the model may call.
+    pub fn tools(mut self, tools: Vec<Tool>) -> Self {
+        self.body.tools = Some(tools);
+        self
+    }
+
+    /// `"auto"`, `"none"`, `"required"` or a specific function.
+    pub fn tool_choice(mut self, choice: impl Into<Value>) -> Self {
+        self.body.tool_choice = Some(choice.into());
+        self
+    }
+
+    /// Allow several tool calls in one turn.
+    pub fn parallel_tool_calls(mut self, value: bool) -> Self {
+        self.body.parallel_tool_calls = Some(value);
+        self
+    }
+
+    /// Ask for a final usage chunk when streaming.
+    pub fn include_usage(mut self, value: bool) -> Self {
+        self.body.stream_options = Some(StreamOptions {
+            include_usage: Some(value),
+        });
+        self
+    }
+}
+
+impl TextRequest {
+    /// A text completion request.
+    pub fn new(model: impl Into<String>, prompt: impl Into<Prompt>) -> Self {
+        let model = model.into();
+        Self {
+            body: TextCompletionRequest {
+                model: model.clone(),
+                prompt: prompt.into(),
+                max_tokens: None,
+                temperature: None,
+                top_p: None,
+                n: None,
+                stop: None,
+                seed: None,
+                echo: None,
+                suffix: None,
+                presence_penalty: None,
+                frequency_penalty: None,
+                user: None,
+                extra: JsonObject::new(),
+            },
+            model,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Maximum tokens to generate.
+    pub fn max_tokens(mut self, value: u32) -> Self {
+        self.body.max_tokens = Some(value);
+        self
+    }
+
+    /// Sampling temperature.
+    pub fn temperature(mut self, value: f64) -> Self {
+        self.body.temperature = Some(value);
+        self
+    }
+}
+
+impl EmbeddingsRequest {
+    /// An embedding request.
+    pub fn new(model: impl Into<String>, input: impl Into<EmbeddingInput>) -> Self {
+        let model = model.into();
+        Self {
+            body: EmbeddingRequest {
+                model: model.clone(),
+                input: input.into(),
+                encoding_format: None,
+                dimensions: None,
+                user: None,
+                extra: JsonObject::new(),
+            },
+            model,
+            options: CallOptions::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn litellm_mock_error_strings_become_error_kinds() {
+        assert_eq!(
+            MockResponse::from("litellm.RateLimitError"),
+            MockResponse::Error(ErrorKind::RateLimit)
+        );
+        assert_eq!(
+            MockResponse::from("RateLimitError"),
+            MockResponse::Text("RateLimitError".into()),
+            "only the litellm.-prefixed form is an error"
+        );
+    }
+}

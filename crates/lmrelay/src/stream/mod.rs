@@ -1,0 +1,189 @@
+//! Streaming: the SSE decoder, the chunk reader with first-chunk and idle
+//! deadlines, the repeated-chunk guard and the chunk builder.
+
+mod chunk_builder;
+mod sse;
+
+use std::collections::{BTreeSet, VecDeque};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+use lmrelay_types::{ChatCompletionChunk, ChatCompletionResponse};
+use tokio::time::Instant;
+
+pub use chunk_builder::{ChunkBuilder, DEFAULT_REPEAT_LIMIT, RepeatGuard};
+pub use sse::{DEFAULT_MAX_LINE, LineTooLong, SseDecoder, SseEvent, decode_all};
+
+use crate::error::{ErrorKind, Result};
+use crate::providers::Target;
+use crate::providers::openai_compat::{StreamItem, parse_chunk};
+use crate::transport::{deadline_error, transport_error};
+
+/// A stream of chat completion chunks. Ends after the last chunk; a failure
+/// (mid-stream error event, cut connection, deadline) is its last item.
+pub struct ChatStream {
+    inner: BoxStream<'static, Result<ChatCompletionChunk>>,
+}
+
+impl std::fmt::Debug for ChatStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChatStream")
+    }
+}
+
+impl ChatStream {
+    /// A stream over chunks already at hand (mock responses, tests).
+    pub fn from_chunks(chunks: Vec<Result<ChatCompletionChunk>>) -> Self {
+        Self {
+            inner: futures::stream::iter(chunks).boxed(),
+        }
+    }
+
+    pub(crate) fn from_reader(first: ChatCompletionChunk, reader: ChunkReader, idle: Duration) -> Self {
+        let head = futures::stream::once(async move { Ok(first) });
+        let tail = futures::stream::unfold(reader, move |mut reader| async move {
+            let item = reader.next_chunk(idle, "no next chunk").await?;
+            Some((item, reader))
+        });
+        Self {
+            inner: head.chain(tail).boxed(),
+        }
+    }
+
+    /// Reads the whole stream and assembles the response a non-streamed call
+    /// would have returned. Fails with the stream's error if it had one.
+    pub async fn collect_response(mut self) -> Result<ChatCompletionResponse> {
+        let mut builder = ChunkBuilder::default();
+        while let Some(chunk) = self.next().await {
+            builder.push(&chunk?);
+        }
+        builder.finish()
+    }
+}
+
+impl Stream for ChatStream {
+    type Item = Result<ChatCompletionChunk>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.poll_next_unpin(cx)
+    }
+}
+
+/// Reads chunks from an SSE body, with a deadline per chunk.
+pub(crate) struct ChunkReader {
+    target: Target,
+    url: String,
+    bytes: BoxStream<'static, reqwest::Result<Bytes>>,
+    decoder: SseDecoder,
+    pending: VecDeque<SseEvent>,
+    guard: RepeatGuard,
+    eof: bool,
+    finished: bool,
+    chunks: usize,
+    open_choices: BTreeSet<u32>,
+}
+
+impl ChunkReader {
+    pub(crate) fn new(target: Target, url: String, response: reqwest::Response) -> Self {
+        Self {
+            target,
+            url,
+            bytes: response.bytes_stream().boxed(),
+            decoder: SseDecoder::new(),
+            pending: VecDeque::new(),
+            guard: RepeatGuard::default(),
+            eof: false,
+            finished: false,
+            chunks: 0,
+            open_choices: BTreeSet::new(),
+        }
+    }
+
+    /// The next chunk, `None` at the end, or the error that ended the stream.
+    pub(crate) async fn next_chunk(
+        &mut self,
+        wait: Duration,
+        what: &str,
+    ) -> Option<Result<ChatCompletionChunk>> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if self.finished {
+                return None;
+            }
+            while let Some(event) = self.pending.pop_front() {
+                match parse_chunk(&self.target, &event) {
+                    Ok(StreamItem::Done) => {
+                        self.finished = true;
+                        return None;
+                    }
+                    Ok(StreamItem::Skip) => {}
+                    Ok(StreamItem::Chunk(chunk)) => return Some(self.accept(*chunk)),
+                    Err(err) => return Some(self.fail(err)),
+                }
+            }
+            if self.eof {
+                self.finished = true;
+                if self.open_choices.is_empty() && self.chunks > 0 {
+                    return None;
+                }
+                return Some(Err(self.target.error(
+                    ErrorKind::APIConnection,
+                    format!(
+                        "the stream from {} ended after {} chunk(s) without finishing \
+                         (no finish_reason, no [DONE]): the connection was cut",
+                        self.url, self.chunks
+                    ),
+                )));
+            }
+            match tokio::time::timeout_at(deadline, self.bytes.next()).await {
+                Err(_) => {
+                    let err = deadline_error(&self.target, &self.url, what, wait);
+                    return Some(self.fail(err));
+                }
+                Ok(None) => {
+                    self.eof = true;
+                    self.pending.extend(self.decoder.finish());
+                }
+                Ok(Some(Err(err))) => {
+                    let err = transport_error(&self.target, &self.url, &err)
+                        .context(format!("stream broke after {} chunk(s)", self.chunks));
+                    return Some(self.fail(err));
+                }
+                Ok(Some(Ok(bytes))) => match self.decoder.feed(&bytes) {
+                    Ok(events) => self.pending.extend(events),
+                    Err(err) => {
+                        let err = self.target.error(ErrorKind::APIError, err.to_string());
+                        return Some(self.fail(err));
+                    }
+                },
+            }
+        }
+    }
+
+    fn accept(&mut self, chunk: ChatCompletionChunk) -> Result<ChatCompletionChunk> {
+        self.chunks += 1;
+        for choice in &chunk.choices {
+            if choice.finish_reason.is_some() {
+                self.open_choices.remove(&choice.index);
+            } else {
+                self.open_choices.insert(choice.index);
+            }
+        }
+        if let Err(err) = self.guard.check(&chunk) {
+            let err = err
+                .with_provider(self.target.provider.prefix.clone())
+                .with_model(self.target.model.clone());
+            return self.fail(err);
+        }
+        Ok(chunk)
+    }
+
+    fn fail<T>(&mut self, err: crate::Error) -> Result<T> {
+        self.finished = true;
+        Err(err)
+    }
+}

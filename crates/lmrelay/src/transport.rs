@@ -1,0 +1,152 @@
+//! The one HTTP layer: sends what a provider adapter built, applies the
+//! deadline, and turns transport failures into [`Error`]s with a hint.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::providers::Target;
+
+/// A request as an adapter builds it: URL, headers and JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireRequest {
+    /// Full URL of the endpoint.
+    pub url: String,
+    /// Headers (names in lower case); may include `authorization`.
+    pub headers: Vec<(String, String)>,
+    /// The JSON body.
+    pub body: Value,
+}
+
+/// Largest response body read (64 MiB): a bound on memory per call.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// Builds the process-wide HTTP client.
+pub(crate) fn build_client(connect_timeout: Duration) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .user_agent(concat!("lmrelay/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|err| {
+            Error::new(
+                ErrorKind::APIConnection,
+                format!("could not build the HTTP client: {err}"),
+            )
+        })
+}
+
+/// Sends `wire` and returns the response once its status says success; a
+/// failure status is read and mapped by `map_error` (the adapter's mapping).
+pub(crate) async fn send(
+    http: &reqwest::Client,
+    target: &Target,
+    wire: &WireRequest,
+    map_error: fn(&Target, u16, &reqwest::header::HeaderMap, &str) -> Error,
+) -> Result<reqwest::Response> {
+    let mut builder = http.post(&wire.url).json(&wire.body);
+    for (name, value) in &wire.headers {
+        builder = builder.header(name, value);
+    }
+    let response = builder
+        .send()
+        .await
+        .map_err(|err| transport_error(target, &wire.url, &err))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let headers = response.headers().clone();
+    let body = read_body(target, &wire.url, response).await.unwrap_or_default();
+    Err(map_error(
+        target,
+        status.as_u16(),
+        &headers,
+        &String::from_utf8_lossy(&body),
+    ))
+}
+
+/// Reads a whole body, refusing more than [`MAX_BODY`] bytes.
+pub(crate) async fn read_body(
+    target: &Target,
+    url: &str,
+    response: reqwest::Response,
+) -> Result<Bytes> {
+    let mut stream = response.bytes_stream();
+    let mut body = Vec::new();
+    while let Some(piece) = stream.next().await {
+        let piece = piece.map_err(|err| transport_error(target, url, &err))?;
+        if body.len() + piece.len() > MAX_BODY {
+            return Err(target.error(
+                ErrorKind::APIError,
+                format!("response from {url} is larger than {MAX_BODY} bytes"),
+            ));
+        }
+        body.extend_from_slice(&piece);
+    }
+    Ok(Bytes::from(body))
+}
+
+/// A transport failure (refused, reset, DNS, TLS, timeout) as an [`Error`].
+pub(crate) fn transport_error(target: &Target, url: &str, err: &reqwest::Error) -> Error {
+    let cause = root_cause(err);
+    let url = strip_query(url);
+    if err.is_timeout() {
+        return target.error(
+            ErrorKind::Timeout,
+            format!("request to {url} timed out ({cause})"),
+        );
+    }
+    let what = if err.is_connect() {
+        format!("could not connect to {url} ({cause})")
+    } else {
+        format!("connection to {url} failed ({cause})")
+    };
+    let hint = if target.provider.local {
+        let env = target
+            .provider
+            .api_base_env
+            .first()
+            .map(|name| format!(" or set {name}"))
+            .unwrap_or_default();
+        format!(
+            ". Is the {} server running and listening there? Start it, or pass api_base{env} \
+             with the URL where it listens",
+            target.provider.prefix
+        )
+    } else {
+        ". Check the network and the API base".to_owned()
+    };
+    target.error(ErrorKind::APIConnection, format!("{what}{hint}"))
+}
+
+/// A deadline that fired, as a Timeout error.
+pub(crate) fn deadline_error(target: &Target, url: &str, what: &str, limit: Duration) -> Error {
+    target.error(
+        ErrorKind::Timeout,
+        format!(
+            "{what} from {} within {:.3} s; raise the timeout or check the server",
+            strip_query(url),
+            limit.as_secs_f64()
+        ),
+    )
+}
+
+fn root_cause(err: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = err;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    let text = source.to_string();
+    // reqwest's own message names the URL, which may carry a key in its query.
+    if std::ptr::eq(source, err as &dyn std::error::Error) {
+        return err.to_string().split(" for url").next().unwrap_or("").to_owned();
+    }
+    text
+}
+
+fn strip_query(url: &str) -> &str {
+    url.split('?').next().unwrap_or(url)
+}
