@@ -121,7 +121,10 @@ impl ChatMessage {
 
     /// The text content, or an empty string when there is none.
     pub fn text(&self) -> String {
-        self.content.as_ref().map(MessageContent::text).unwrap_or_default()
+        self.content
+            .as_ref()
+            .map(MessageContent::text)
+            .unwrap_or_default()
     }
 }
 
@@ -346,10 +349,12 @@ fn chat_completion_object() -> String {
 impl ChatCompletionResponse {
     /// The text of the first choice, or `None` when there is no choice or no text.
     pub fn content(&self) -> Option<&str> {
-        self.choices.first().and_then(|choice| match &choice.message.content {
-            Some(MessageContent::Text(text)) => Some(text.as_str()),
-            _ => None,
-        })
+        self.choices
+            .first()
+            .and_then(|choice| match &choice.message.content {
+                Some(MessageContent::Text(text)) => Some(text.as_str()),
+                _ => None,
+            })
     }
 }
 

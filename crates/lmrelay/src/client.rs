@@ -11,7 +11,9 @@ use crate::error::{ErrorKind, Result};
 use crate::mock;
 use crate::providers::openai_compat::{self, map_error, parse_json};
 use crate::providers::{Target, resolve};
-use crate::request::{CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback, TextRequest};
+use crate::request::{
+    CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback, TextRequest,
+};
 use crate::retry::RetryPolicy;
 use crate::secret::ApiKey;
 use crate::stream::{ChatStream, ChunkReader};
@@ -90,7 +92,11 @@ impl Client {
 
     /// A chat completion.
     pub async fn completion(&self, request: ChatRequest) -> Result<ChatCompletionResponse> {
-        let ChatRequest { model, body, options } = request;
+        let ChatRequest {
+            model,
+            body,
+            options,
+        } = request;
         let (model, body, options) = (&model, &body, &options);
         self.run(model, options, |target| async move {
             if let Some(mock) = &options.mock_response {
@@ -106,7 +112,11 @@ impl Client {
     /// A streamed chat completion. Retries and fallbacks apply until the
     /// first chunk has arrived; after that, a failure ends the stream.
     pub async fn completion_stream(&self, request: ChatRequest) -> Result<ChatStream> {
-        let ChatRequest { model, body, options } = request;
+        let ChatRequest {
+            model,
+            body,
+            options,
+        } = request;
         let (model, body, options) = (&model, &body, &options);
         self.run(model, options, |target| async move {
             if let Some(mock) = &options.mock_response {
@@ -116,7 +126,9 @@ impl Client {
                     .and_then(|o| o.include_usage)
                     .unwrap_or(false);
                 let chunks = mock::chat_chunks(&target, model, mock, include_usage)?;
-                return Ok(ChatStream::from_chunks(chunks.into_iter().map(Ok).collect()));
+                return Ok(ChatStream::from_chunks(
+                    chunks.into_iter().map(Ok).collect(),
+                ));
             }
             let wire = openai_compat::chat_request(&openai_only(&target)?, body, options, true)?;
             self.open_stream(target, wire, options).await
@@ -126,7 +138,11 @@ impl Client {
 
     /// A text completion (`/completions`).
     pub async fn text_completion(&self, request: TextRequest) -> Result<TextCompletionResponse> {
-        let TextRequest { model, body, options } = request;
+        let TextRequest {
+            model,
+            body,
+            options,
+        } = request;
         let (model, body, options) = (&model, &body, &options);
         self.run(model, options, |target| async move {
             if let Some(mock) = &options.mock_response {
@@ -141,7 +157,11 @@ impl Client {
 
     /// Embeddings (`/embeddings`).
     pub async fn embedding(&self, request: EmbeddingsRequest) -> Result<EmbeddingResponse> {
-        let EmbeddingsRequest { model, body, options } = request;
+        let EmbeddingsRequest {
+            model,
+            body,
+            options,
+        } = request;
         let (model, body, options) = (&model, &body, &options);
         self.run(model, options, |target| async move {
             if let Some(mock) = &options.mock_response {
@@ -238,7 +258,10 @@ impl Client {
                 }
             }
         }
-        Err(last.context(format!("every model failed, tried {}; last error", tried.join(", "))))
+        Err(last.context(format!(
+            "every model failed, tried {}; last error",
+            tried.join(", ")
+        )))
     }
 
     async fn with_retries<T, F, Fut>(
@@ -291,4 +314,3 @@ fn openai_only(target: &Target) -> Result<Target> {
         ),
     ))
 }
-

@@ -242,7 +242,9 @@ impl Error {
     /// The status code LiteLLM reports for this error: the provider's status
     /// when there was one, else the kind's default (500 for connection errors).
     pub fn status_code(&self) -> u16 {
-        self.0.status.unwrap_or_else(|| self.0.kind.default_status())
+        self.0
+            .status
+            .unwrap_or_else(|| self.0.kind.default_status())
     }
 
     /// The provider the call went to (`llamafile`, `openai`, ...).

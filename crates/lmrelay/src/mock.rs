@@ -43,7 +43,10 @@ fn text_or_error<'m>(target: &Target, model: &str, mock: &'m MockResponse) -> Re
 fn mock_error(target: &Target, model: &str, kind: ErrorKind) -> Error {
     Error::new(
         kind,
-        format!("this is a mock {} for model={model} (mock_response)", kind.litellm_class()),
+        format!(
+            "this is a mock {} for model={model} (mock_response)",
+            kind.litellm_class()
+        ),
     )
     .with_status(kind.default_status())
     .with_provider(target.provider.prefix.clone())
@@ -51,7 +54,11 @@ fn mock_error(target: &Target, model: &str, kind: ErrorKind) -> Error {
 }
 
 /// A chat response carrying the mock text.
-pub(crate) fn chat(target: &Target, model: &str, mock: &MockResponse) -> Result<ChatCompletionResponse> {
+pub(crate) fn chat(
+    target: &Target,
+    model: &str,
+    mock: &MockResponse,
+) -> Result<ChatCompletionResponse> {
     let text = text_or_error(target, model, mock)?;
     Ok(ChatCompletionResponse {
         id: mock_id("chatcmpl"),
@@ -124,7 +131,11 @@ pub(crate) fn chat_chunks(
 }
 
 /// A text completion carrying the mock text.
-pub(crate) fn text(target: &Target, model: &str, mock: &MockResponse) -> Result<TextCompletionResponse> {
+pub(crate) fn text(
+    target: &Target,
+    model: &str,
+    mock: &MockResponse,
+) -> Result<TextCompletionResponse> {
     let text = text_or_error(target, model, mock)?;
     Ok(TextCompletionResponse {
         id: mock_id("cmpl"),

@@ -61,7 +61,10 @@ impl RetryPolicy {
             return wait;
         }
         let factor = 2u32.saturating_pow(retry.min(16));
-        let backoff = self.initial_delay.saturating_mul(factor).min(self.max_delay);
+        let backoff = self
+            .initial_delay
+            .saturating_mul(factor)
+            .min(self.max_delay);
         let jitter = 1.0 - 0.25 * rand::rng().random::<f64>();
         backoff.mul_f64(jitter)
     }
@@ -70,7 +73,12 @@ impl RetryPolicy {
 /// Reads the provider's wait advice: `retry-after-ms`, then `retry-after` in
 /// seconds (fractions allowed) or as an HTTP date.
 pub fn retry_after_from_headers(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
         && ms.is_finite()
         && ms >= 0.0
@@ -137,22 +145,38 @@ mod tests {
             retry_after_from_headers(&headers(&[("retry-after", &past)]), now),
             Some(Duration::ZERO)
         );
-        assert_eq!(retry_after_from_headers(&headers(&[("retry-after", "soon")]), now), None);
-        assert_eq!(retry_after_from_headers(&headers(&[("retry-after", "-1")]), now), None);
+        assert_eq!(
+            retry_after_from_headers(&headers(&[("retry-after", "soon")]), now),
+            None
+        );
+        assert_eq!(
+            retry_after_from_headers(&headers(&[("retry-after", "-1")]), now),
+            None
+        );
         assert_eq!(retry_after_from_headers(&HeaderMap::new(), now), None);
     }
 
     #[test]
     fn should_retry_header() {
-        assert_eq!(should_retry_from_headers(&headers(&[("x-should-retry", "false")])), Some(false));
-        assert_eq!(should_retry_from_headers(&headers(&[("x-should-retry", "true")])), Some(true));
-        assert_eq!(should_retry_from_headers(&headers(&[("x-should-retry", "maybe")])), None);
+        assert_eq!(
+            should_retry_from_headers(&headers(&[("x-should-retry", "false")])),
+            Some(false)
+        );
+        assert_eq!(
+            should_retry_from_headers(&headers(&[("x-should-retry", "true")])),
+            Some(true)
+        );
+        assert_eq!(
+            should_retry_from_headers(&headers(&[("x-should-retry", "maybe")])),
+            None
+        );
     }
 
     #[test]
     fn delay_honours_retry_after_within_cap_else_backs_off() {
         let policy = RetryPolicy::default();
-        let told = Error::new(ErrorKind::RateLimit, "x").with_retry_after(Some(Duration::from_secs(2)));
+        let told =
+            Error::new(ErrorKind::RateLimit, "x").with_retry_after(Some(Duration::from_secs(2)));
         assert_eq!(policy.delay(0, &told), Duration::from_secs(2));
         let too_long =
             Error::new(ErrorKind::RateLimit, "x").with_retry_after(Some(Duration::from_secs(3600)));
@@ -160,8 +184,13 @@ mod tests {
         let plain = Error::new(ErrorKind::InternalServer, "x").with_status(500);
         for retry in 0..8 {
             let d = policy.delay(retry, &plain);
-            let full = Duration::from_millis(500).saturating_mul(1 << retry).min(policy.max_delay);
-            assert!(d <= full && d >= full.mul_f64(0.75), "retry {retry}: {d:?} vs {full:?}");
+            let full = Duration::from_millis(500)
+                .saturating_mul(1 << retry)
+                .min(policy.max_delay);
+            assert!(
+                d <= full && d >= full.mul_f64(0.75),
+                "retry {retry}: {d:?} vs {full:?}"
+            );
         }
     }
 

@@ -59,7 +59,9 @@ pub(crate) async fn send(
         return Ok(response);
     }
     let headers = response.headers().clone();
-    let body = read_body(target, &wire.url, response).await.unwrap_or_default();
+    let body = read_body(target, &wire.url, response)
+        .await
+        .unwrap_or_default();
     Err(map_error(
         target,
         status.as_u16(),
@@ -142,7 +144,12 @@ fn root_cause(err: &reqwest::Error) -> String {
     let text = source.to_string();
     // reqwest's own message names the URL, which may carry a key in its query.
     if std::ptr::eq(source, err as &dyn std::error::Error) {
-        return err.to_string().split(" for url").next().unwrap_or("").to_owned();
+        return err
+            .to_string()
+            .split(" for url")
+            .next()
+            .unwrap_or("")
+            .to_owned();
     }
     text
 }

@@ -154,7 +154,11 @@ pub fn closest_prefixes(unknown: &str) -> Vec<&'static str> {
         .filter(|(score, _)| *score > 0.7)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.into_iter().take(3).map(|(_, prefix)| prefix).collect()
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, prefix)| prefix)
+        .collect()
 }
 
 #[cfg(test)]

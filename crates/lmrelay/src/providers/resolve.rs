@@ -93,7 +93,9 @@ fn split_provider<'m>(
         if rest.is_empty() {
             return Err(Error::new(
                 ErrorKind::BadRequest,
-                format!("model '{model}' names the provider but no model: write '{prefix}/<model>'"),
+                format!(
+                    "model '{model}' names the provider but no model: write '{prefix}/<model>'"
+                ),
             ));
         }
         return Ok((spec, rest));
@@ -214,7 +216,11 @@ impl Target {
             ));
         }
         let prefix = self.provider.path_prefix.as_deref().unwrap_or("");
-        let prefix = if trimmed.ends_with(prefix) { "" } else { prefix };
+        let prefix = if trimmed.ends_with(prefix) {
+            ""
+        } else {
+            prefix
+        };
         Ok(format!("{trimmed}{prefix}{}", endpoint.path()))
     }
 
@@ -261,8 +267,8 @@ mod tests {
         let t = resolve_with_env("llamafile/x", Some(""), Some(""), &env).unwrap();
         assert_eq!(t.api_base.as_deref(), Some("http://10.0.0.5:9000/v1"));
         assert_eq!(t.api_key.unwrap().expose(), "secret");
-        let t = resolve_with_env("llamafile/x", Some("http://localhost:8080/v1"), None, &env)
-            .unwrap();
+        let t =
+            resolve_with_env("llamafile/x", Some("http://localhost:8080/v1"), None, &env).unwrap();
         assert_eq!(t.api_base.as_deref(), Some("http://localhost:8080/v1"));
         let empty_env = |_: &str| Some(String::new());
         let t = resolve_with_env("llamafile/x", None, None, &empty_env).unwrap();
@@ -303,12 +309,16 @@ mod tests {
 
     #[test]
     fn endpoint_path_in_api_base_is_a_clear_error() {
-        let t = resolve_quiet("llamafile/x", Some("http://localhost:8080/v1/chat/completions"))
-            .unwrap();
+        let t = resolve_quiet(
+            "llamafile/x",
+            Some("http://localhost:8080/v1/chat/completions"),
+        )
+        .unwrap();
         let err = t.endpoint_url(Endpoint::Chat).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadRequest);
         assert!(
-            err.message().contains("drop it and pass 'http://localhost:8080/v1'"),
+            err.message()
+                .contains("drop it and pass 'http://localhost:8080/v1'"),
             "{err}"
         );
     }

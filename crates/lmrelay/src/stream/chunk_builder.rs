@@ -59,7 +59,8 @@ impl ChunkBuilder {
             self.created = chunk.created;
         }
         if chunk.system_fingerprint.is_some() {
-            self.system_fingerprint.clone_from(&chunk.system_fingerprint);
+            self.system_fingerprint
+                .clone_from(&chunk.system_fingerprint);
         }
         if chunk.usage.is_some() {
             self.usage.clone_from(&chunk.usage);
@@ -74,14 +75,20 @@ impl ChunkBuilder {
                 state.content.get_or_insert_with(String::new).push_str(text);
             }
             if let Some(text) = &delta.reasoning_content {
-                state.reasoning.get_or_insert_with(String::new).push_str(text);
+                state
+                    .reasoning
+                    .get_or_insert_with(String::new)
+                    .push_str(text);
             }
             for call in delta.tool_calls.iter().flatten() {
-                let entry = state.tool_calls.entry(call.index).or_insert_with(|| ToolCall {
-                    id: String::new(),
-                    kind: "function".to_owned(),
-                    function: FunctionCall::default(),
-                });
+                let entry = state
+                    .tool_calls
+                    .entry(call.index)
+                    .or_insert_with(|| ToolCall {
+                        id: String::new(),
+                        kind: "function".to_owned(),
+                        function: FunctionCall::default(),
+                    });
                 if let Some(id) = &call.id {
                     entry.id.clone_from(id);
                 }
@@ -193,7 +200,11 @@ impl RepeatGuard {
 
     /// Checks the next chunk.
     pub fn check(&mut self, chunk: &ChatCompletionChunk) -> Result<()> {
-        let Some(content) = chunk.choices.first().and_then(|c| c.delta.content.as_deref()) else {
+        let Some(content) = chunk
+            .choices
+            .first()
+            .and_then(|c| c.delta.content.as_deref())
+        else {
             return Ok(());
         };
         if content.chars().count() <= 2 {
@@ -235,17 +246,25 @@ mod tests {
     fn assembles_content_tool_calls_usage_and_finish_reason() {
         let mut b = ChunkBuilder::default();
         b.push(&chunk(json!({"id":"x","model":"m","created":5,"choices":[{"index":0,"delta":{"role":"assistant","content":null}}]})));
-        b.push(&chunk(json!({"id":"x","choices":[{"index":0,"delta":{"content":"Let me check."}}]})));
+        b.push(&chunk(
+            json!({"id":"x","choices":[{"index":0,"delta":{"content":"Let me check."}}]}),
+        ));
         b.push(&chunk(json!({"id":"x","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"ci"}}]}}]})));
         b.push(&chunk(json!({"id":"x","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"ty\":\"Paris\"}"}}]}}]})));
-        b.push(&chunk(json!({"id":"x","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]})));
+        b.push(&chunk(
+            json!({"id":"x","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}),
+        ));
         assert!(b.all_finished());
         b.push(&chunk(json!({"id":"x","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}})));
         let r = b.finish().unwrap();
         assert_eq!(r.id, "x");
         assert_eq!(r.model, "m");
         assert_eq!(r.created, 5);
-        assert_eq!(r.content(), Some("Let me check."), "content kept beside tool calls");
+        assert_eq!(
+            r.content(),
+            Some("Let me check."),
+            "content kept beside tool calls"
+        );
         let calls = r.choices[0].message.tool_calls.as_ref().unwrap();
         assert_eq!(calls[0].id, "call_1");
         assert_eq!(calls[0].function.name, "get_weather");

@@ -43,7 +43,11 @@ impl ChatStream {
         }
     }
 
-    pub(crate) fn from_reader(first: ChatCompletionChunk, reader: ChunkReader, idle: Duration) -> Self {
+    pub(crate) fn from_reader(
+        first: ChatCompletionChunk,
+        reader: ChunkReader,
+        idle: Duration,
+    ) -> Self {
         let head = futures::stream::once(async move { Ok(first) });
         let tail = futures::stream::unfold(reader, move |mut reader| async move {
             let item = reader.next_chunk(idle, "no next chunk").await?;

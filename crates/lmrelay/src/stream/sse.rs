@@ -74,7 +74,12 @@ impl SseDecoder {
             let bom = [0xEF, 0xBB, 0xBF];
             let have = self.line.len();
             let take = (3 - have).min(bytes.len());
-            if self.line.iter().chain(&bytes[..take]).eq(bom[..have + take].iter()) {
+            if self
+                .line
+                .iter()
+                .chain(&bytes[..take])
+                .eq(bom[..have + take].iter())
+            {
                 if have + take == 3 {
                     self.line.clear();
                     self.at_start = false;
@@ -219,7 +224,11 @@ mod tests {
             "data: a\r\n\r\ndata: b\r\n\r\n",
             "data: a\r\rdata: b\r\r",
         ] {
-            assert_eq!(data(&decode_all(input.as_bytes()).unwrap()), ["a", "b"], "{input:?}");
+            assert_eq!(
+                data(&decode_all(input.as_bytes()).unwrap()),
+                ["a", "b"],
+                "{input:?}"
+            );
         }
     }
 

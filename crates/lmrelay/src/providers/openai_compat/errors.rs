@@ -120,9 +120,15 @@ pub fn map_error(target: &Target, status: u16, headers: &HeaderMap, body: &str) 
     let message = error_message(&body);
     let hint = hint(target, kind);
     let message = if hint.is_empty() {
-        format!("{} returned HTTP {status}: {message}", target.provider.prefix)
+        format!(
+            "{} returned HTTP {status}: {message}",
+            target.provider.prefix
+        )
     } else {
-        format!("{} returned HTTP {status}: {message}. {hint}", target.provider.prefix)
+        format!(
+            "{} returned HTTP {status}: {message}. {hint}",
+            target.provider.prefix
+        )
     };
     target
         .error(kind, message)
@@ -142,11 +148,10 @@ fn hint(target: &Target, kind: ErrorKind) -> String {
         ErrorKind::ContextWindowExceeded => "Shorten the prompt, lower max_tokens, or use a model \
              with a larger context (context_window_fallbacks)"
             .to_owned(),
-        ErrorKind::NotFound => format!(
-            "Check the model name '{}' and the API base",
-            target.model
-        ),
-        ErrorKind::RateLimit => "Wait and retry (num_retries), or lower the request rate".to_owned(),
+        ErrorKind::NotFound => format!("Check the model name '{}' and the API base", target.model),
+        ErrorKind::RateLimit => {
+            "Wait and retry (num_retries), or lower the request rate".to_owned()
+        }
         _ => String::new(),
     }
 }
@@ -187,7 +192,10 @@ mod tests {
         let missing = r#"{"error":{"message":"The model `x` does not exist","type":"invalid_request_error","code":"model_not_found"}}"#;
         assert_eq!(classify(404, missing), ErrorKind::NotFound);
         assert_eq!(classify(400, "Rate-limit reached"), ErrorKind::RateLimit);
-        assert_eq!(classify(400, "error 429 from upstream"), ErrorKind::RateLimit);
+        assert_eq!(
+            classify(400, "error 429 from upstream"),
+            ErrorKind::RateLimit
+        );
         assert_eq!(classify(400, "token 14290 invalid"), ErrorKind::BadRequest);
     }
 

@@ -148,7 +148,7 @@ fn finish(
 mod tests {
     use super::*;
     use crate::providers::resolve_with_env;
-    use lmrelay_types::{ChatMessage, Tool, FunctionDefinition};
+    use lmrelay_types::{ChatMessage, FunctionDefinition, Tool};
 
     fn target(model: &str) -> Target {
         resolve_with_env(model, None, None, &|_| None).unwrap()
@@ -173,7 +173,10 @@ mod tests {
         assert_eq!(wire.body["stream"], true);
         assert_eq!(wire.body["top_k"], 5);
         assert_eq!(wire.body["max_completion_tokens"], 7);
-        assert!(wire.headers.contains(&("authorization".into(), "Bearer fake-api-key".into())));
+        assert!(
+            wire.headers
+                .contains(&("authorization".into(), "Bearer fake-api-key".into()))
+        );
         assert!(wire.headers.contains(&("x-trace".into(), "1".into())));
     }
 
@@ -212,6 +215,9 @@ mod tests {
         b.stream = Some(true);
         let wire = chat_request(&t, &b, &CallOptions::default(), false).unwrap();
         assert!(wire.body.get("stream").is_none());
-        assert!(!wire.headers.iter().any(|(k, _)| k == "authorization"), "no key, no header");
+        assert!(
+            !wire.headers.iter().any(|(k, _)| k == "authorization"),
+            "no key, no header"
+        );
     }
 }

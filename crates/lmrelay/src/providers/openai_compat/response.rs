@@ -93,7 +93,10 @@ fn stream_error(target: &Target, value: &Value, raw: &str) -> Error {
     };
     let err = target.error(
         kind,
-        format!("{} sent an error in the middle of the stream: {message}", target.provider.prefix),
+        format!(
+            "{} sent an error in the middle of the stream: {message}",
+            target.provider.prefix
+        ),
     );
     match status {
         Some(status) => err.with_status(status),
@@ -119,12 +122,24 @@ mod tests {
     #[test]
     fn done_skip_chunk_and_errors() {
         let t = target();
-        assert!(matches!(parse_chunk(&t, &event("[DONE]")), Ok(StreamItem::Done)));
+        assert!(matches!(
+            parse_chunk(&t, &event("[DONE]")),
+            Ok(StreamItem::Done)
+        ));
         assert!(matches!(parse_chunk(&t, &event("")), Ok(StreamItem::Skip)));
-        let item = parse_chunk(&t, &event(r#"{"id":"a","choices":[{"index":0,"delta":{"content":"x"}}]}"#));
-        let Ok(StreamItem::Chunk(chunk)) = item else { panic!("{item:?}") };
+        let item = parse_chunk(
+            &t,
+            &event(r#"{"id":"a","choices":[{"index":0,"delta":{"content":"x"}}]}"#),
+        );
+        let Ok(StreamItem::Chunk(chunk)) = item else {
+            panic!("{item:?}")
+        };
         assert_eq!(chunk.choices[0].delta.content.as_deref(), Some("x"));
-        let err = parse_chunk(&t, &event(r#"{"error":{"code":429,"message":"slow down"}}"#)).unwrap_err();
+        let err = parse_chunk(
+            &t,
+            &event(r#"{"error":{"code":429,"message":"slow down"}}"#),
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::RateLimit);
         let err = parse_chunk(
             &t,
