@@ -1,1 +1,52 @@
-fn main() {}
+//! `lmrelay`: the command-line face of the lmrelay SDK.
+
+#![expect(clippy::print_stderr, reason = "a binary reports errors on stderr")]
+
+mod chat;
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// One OpenAI-shaped interface to every LLM provider, local or cloud.
+#[derive(Debug, Parser)]
+#[command(name = "lmrelay", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Send a chat completion and print the reply.
+    Chat(chat::ChatArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: could not start the async runtime: {err}");
+            return ExitCode::from(exit::OTHER);
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Chat(args) => chat::run(args).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if let Some(line) = failure.line() {
+                eprintln!("{line}");
+            }
+            ExitCode::from(failure.code())
+        }
+    }
+}
