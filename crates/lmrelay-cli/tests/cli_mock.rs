@@ -1,6 +1,13 @@
 //! `lmrelay chat` against the in-repo mock provider: output modes, prompt
 //! sources, one stderr line and a distinct exit code per error kind.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 

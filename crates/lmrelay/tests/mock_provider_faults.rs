@@ -3,6 +3,13 @@
 //! deadlines, and broken streams. Every server here is the mock, not a real
 //! provider.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;

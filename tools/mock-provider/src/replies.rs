@@ -38,6 +38,8 @@ fn generic_type(status: u16) -> &'static str {
         401 => "authentication_error",
         403 => "permission_error",
         404 => "not_found_error",
+        408 => "request_timeout",
+        409 => "conflict",
         429 => "rate_limit_error",
         400..=499 => "invalid_request_error",
         _ => "server_error",

@@ -103,6 +103,12 @@ fn split_provider<'m>(
     if let Some(spec) = api_base.map(provider_for_host).transpose()?.flatten() {
         return Ok((spec, model));
     }
+    if model == "*" {
+        // The wildcard of LiteLLM's proxy configs ("any OpenAI model").
+        if let Some(spec) = find("openai")? {
+            return Ok((spec, model));
+        }
+    }
     if !model.contains('/') {
         for (start, prefix) in BARE_NAME_RULES {
             if model.starts_with(start)
