@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this script).
+#
+# Installs what it needs (cargo-deny; the local model and llama.cpp server;
+# LiteLLM for the differential tests), caching heavy artefacts under
+# ${LMRELAY_CACHE:-~/.cache/lmrelay}, then runs: rustfmt, clippy (-D warnings),
+# cargo-deny (licences, bans, sources), every test (unit, mock provider,
+# differential against LiteLLM, end-to-end against the real local model) and
+# the doctests. Any failure stops the run with a non-zero exit.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
+
+command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs), then rerun"
+command -v python3 >/dev/null || die "python3 not found: install it (apt-get install python3 python3-venv), then rerun"
+
+step "rustfmt"
+cargo fmt --all -- --check || die "formatting differs: run 'cargo fmt --all' and commit"
+
+step "clippy (all targets, all features, -D warnings)"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+step "cargo-deny (licences, banned crates, sources)"
+if ! command -v cargo-deny >/dev/null; then
+    step "installing cargo-deny (once; a few minutes)"
+    cargo install --locked cargo-deny
+fi
+cargo deny --log-level error check bans licenses sources
+
+step "local model (llama.cpp server + SmolLM2-135M-Instruct)"
+started_model=0
+if ! scripts/local-model.sh status >/dev/null 2>&1; then
+    started_model=1
+fi
+MODEL_URL=$(scripts/local-model.sh start | tail -n 1) \
+    || die "the local model server could not be started (see above); the end-to-end tests need it"
+cleanup() { if [ "$started_model" = 1 ]; then scripts/local-model.sh stop >/dev/null 2>&1 || true; fi; }
+trap cleanup EXIT
+
+step "LiteLLM (pinned) for the differential tests"
+LITELLM_PYTHON=$(scripts/litellm-env.sh | tail -n 1) \
+    || die "LiteLLM could not be installed (see above); the differential tests need it"
+
+export LMRELAY_TEST_LOCAL_MODEL_URL=$MODEL_URL
+export LMRELAY_LITELLM_PYTHON=$LITELLM_PYTHON
+
+step "tests (unit, mock provider, differential vs LiteLLM, end-to-end vs $MODEL_URL)"
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --all-features --locked --no-fail-fast
+else
+    cargo test --workspace --all-features --locked --no-fail-fast --lib --bins --tests
+fi
+
+step "doctests"
+cargo test --workspace --all-features --locked --doc
+
+step "all checks passed"
