@@ -16,7 +16,9 @@ use lmrelay_types::{ChatCompletionChunk, ChatCompletionResponse};
 use tokio::time::Instant;
 
 pub use chunk_builder::{ChunkBuilder, DEFAULT_REPEAT_LIMIT, RepeatGuard};
-pub use sse::{DEFAULT_MAX_LINE, LineTooLong, SseDecoder, SseEvent, decode_all};
+pub use sse::{
+    DEFAULT_MAX_LINE, LineTooLong, SseDecoder, SseEvent, check_split_invariance, decode_all,
+};
 
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;

@@ -208,6 +208,30 @@ pub fn decode_all(bytes: &[u8]) -> Result<Vec<SseEvent>, LineTooLong> {
     Ok(events)
 }
 
+/// The property the fuzzer checks: decoding never panics, and feeding the
+/// bytes in pieces (cut where `data[0]` says) gives the same events as
+/// feeding them whole. Returns what differed.
+#[doc(hidden)]
+pub fn check_split_invariance(data: &[u8]) -> Result<(), String> {
+    let Some((&step, bytes)) = data.split_first() else {
+        return Ok(());
+    };
+    let Ok(whole) = decode_all(bytes) else {
+        return Ok(());
+    };
+    let step = usize::from(step).max(1);
+    let mut decoder = SseDecoder::new();
+    let mut pieces = Vec::new();
+    for piece in bytes.chunks(step) {
+        pieces.extend(decoder.feed(piece).map_err(|e| e.to_string())?);
+    }
+    pieces.extend(decoder.finish());
+    if whole != pieces {
+        return Err(format!("whole {whole:?} != pieces of {step}: {pieces:?}"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +286,19 @@ mod tests {
     fn long_lines_are_refused() {
         let mut decoder = SseDecoder::with_max_line(8);
         assert!(decoder.feed(b"data: 0123456789").is_err());
+    }
+
+    #[test]
+    fn fuzz_corpus_replays_cleanly() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/sse_decoder");
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).expect("fuzz corpus present") {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            check_split_invariance(&data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            count += 1;
+        }
+        assert!(count >= 8, "{count} corpus files");
     }
 
     proptest! {
