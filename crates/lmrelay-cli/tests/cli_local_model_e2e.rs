@@ -3,7 +3,12 @@
 //! LMRELAY_TEST_LOCAL_MODEL_URL; without it these tests fail and say so).
 
 #![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -20,14 +25,27 @@ fn base_url() -> String {
 fn chat() -> Command {
     let mut cmd = Command::cargo_bin("lmrelay").unwrap();
     cmd.args(["chat", "-m", "llamafile/smollm2", "--api-base", &base_url()])
-        .args(["--temperature", "0", "--max-tokens", "16", "--timeout", "60"])
+        .args([
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "16",
+            "--timeout",
+            "60",
+        ])
         .args(["--system", "Answer in one short sentence."]);
     cmd
 }
 
 #[test]
 fn real_model_cli_chat_prints_a_reply() {
-    let out = chat().arg("What is 2+2?").assert().success().get_output().stdout.clone();
+    let out = chat()
+        .arg("What is 2+2?")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
     assert!(text.ends_with('\n'));
     assert!(!text.trim().is_empty());
@@ -35,7 +53,13 @@ fn real_model_cli_chat_prints_a_reply() {
 
 #[test]
 fn real_model_cli_stream_prints_the_same_text() {
-    let plain = chat().arg("Name a fruit.").assert().success().get_output().stdout.clone();
+    let plain = chat()
+        .arg("Name a fruit.")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let streamed = chat()
         .args(["--stream", "Name a fruit."])
         .assert()
@@ -43,7 +67,10 @@ fn real_model_cli_stream_prints_the_same_text() {
         .get_output()
         .stdout
         .clone();
-    assert_eq!(String::from_utf8(streamed).unwrap(), String::from_utf8(plain).unwrap());
+    assert_eq!(
+        String::from_utf8(streamed).unwrap(),
+        String::from_utf8(plain).unwrap()
+    );
 }
 
 #[test]
@@ -58,7 +85,12 @@ fn real_model_cli_json_and_stdin() {
         .clone();
     let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert!(json["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
-    assert!(!json["choices"][0]["message"]["content"].as_str().unwrap().is_empty());
+    assert!(
+        !json["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -67,5 +99,7 @@ fn real_model_cli_overflow_exits_with_the_context_window_code() {
         .arg("lorem ipsum dolor sit amet ".repeat(1200))
         .assert()
         .code(11)
-        .stderr(predicate::str::starts_with("error: ContextWindowExceeded: "));
+        .stderr(predicate::str::starts_with(
+            "error: ContextWindowExceeded: ",
+        ));
 }

@@ -7,7 +7,12 @@
 //! usage, JSON that matches a schema), never the quality of an answer.
 
 #![cfg(feature = "e2e")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests fail loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
 
 use std::time::Duration;
 
@@ -41,7 +46,11 @@ fn ask(prompt: &str) -> ChatRequest {
 
 #[tokio::test]
 async fn real_llama_cpp_chat_returns_text_and_usage() {
-    let response = Client::new().unwrap().completion(ask("What is 2+2?")).await.unwrap();
+    let response = Client::new()
+        .unwrap()
+        .completion(ask("What is 2+2?"))
+        .await
+        .unwrap();
     let text = response.content().unwrap();
     assert!(!text.trim().is_empty());
     let choice = &response.choices[0];
@@ -52,7 +61,10 @@ async fn real_llama_cpp_chat_returns_text_and_usage() {
     );
     let usage = response.usage.unwrap();
     assert!(usage.prompt_tokens > 0 && usage.completion_tokens > 0);
-    assert_eq!(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+    assert_eq!(
+        usage.total_tokens,
+        usage.prompt_tokens + usage.completion_tokens
+    );
     assert!(usage.completion_tokens <= 24);
     assert_eq!(response.object, "chat.completion");
     assert!(response.id.starts_with("chatcmpl"), "{}", response.id);
@@ -72,7 +84,11 @@ async fn real_llama_cpp_stream_assembles_to_the_same_text() {
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.unwrap();
         chunks += 1;
-        if let Some(text) = chunk.choices.first().and_then(|c| c.delta.content.as_deref()) {
+        if let Some(text) = chunk
+            .choices
+            .first()
+            .and_then(|c| c.delta.content.as_deref())
+        {
             deltas.push_str(text);
         }
         builder.push(&chunk);
@@ -80,10 +96,20 @@ async fn real_llama_cpp_stream_assembles_to_the_same_text() {
     let assembled = builder.finish().unwrap();
     assert!(chunks >= 3, "{chunks} chunks");
     assert_eq!(assembled.content(), Some(deltas.as_str()));
-    assert_eq!(assembled.content(), plain.content(), "temperature 0: same text both ways");
-    assert_eq!(assembled.choices[0].finish_reason, plain.choices[0].finish_reason);
+    assert_eq!(
+        assembled.content(),
+        plain.content(),
+        "temperature 0: same text both ways"
+    );
+    assert_eq!(
+        assembled.choices[0].finish_reason,
+        plain.choices[0].finish_reason
+    );
     let usage = assembled.usage.expect("include_usage gives a usage chunk");
-    assert_eq!(usage.completion_tokens, plain.usage.unwrap().completion_tokens);
+    assert_eq!(
+        usage.completion_tokens,
+        plain.usage.unwrap().completion_tokens
+    );
 }
 
 #[tokio::test]
@@ -109,7 +135,10 @@ async fn real_llama_cpp_embeddings() {
         .embedding(
             EmbeddingsRequest::new(
                 "llamafile/smollm2",
-                vec!["the cat sat".to_owned(), "quantum chromodynamics".to_owned()],
+                vec![
+                    "the cat sat".to_owned(),
+                    "quantum chromodynamics".to_owned(),
+                ],
             )
             .api_base(base_url()),
         )
@@ -167,7 +196,10 @@ async fn real_llama_cpp_prompt_over_the_context_is_context_window_exceeded() {
     assert_eq!(err.kind(), ErrorKind::ContextWindowExceeded, "{err}");
     assert_eq!(err.upstream_status(), Some(400));
     assert!(!err.is_retryable());
-    assert!(err.message().contains("exceeds the available context size"), "{err}");
+    assert!(
+        err.message().contains("exceeds the available context size"),
+        "{err}"
+    );
     assert!(!err.message().contains("after"), "not retried: {err}");
 }
 
@@ -203,7 +235,10 @@ async fn real_llama_cpp_unreachable_server_is_a_connection_error_with_the_hint()
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::APIConnection);
     assert!(err.message().contains(&dead), "{err}");
-    assert!(err.message().contains("Is the llamafile server running"), "{err}");
+    assert!(
+        err.message().contains("Is the llamafile server running"),
+        "{err}"
+    );
 }
 
 #[test]

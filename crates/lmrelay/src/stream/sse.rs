@@ -290,7 +290,8 @@ mod tests {
 
     #[test]
     fn fuzz_corpus_replays_cleanly() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/sse_decoder");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/sse_decoder");
         let mut count = 0;
         for entry in std::fs::read_dir(&dir).expect("fuzz corpus present") {
             let path = entry.unwrap().path();
