@@ -46,14 +46,19 @@ LITELLM_PYTHON=$(scripts/litellm-env.sh | tail -n 1) \
 export LMRELAY_TEST_LOCAL_MODEL_URL=$MODEL_URL
 export LMRELAY_LITELLM_PYTHON=$LITELLM_PYTHON
 
+log_dir=$(mktemp -d)
 step "tests (unit, mock provider, differential vs LiteLLM, end-to-end vs $MODEL_URL)"
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --workspace --all-features --locked --no-fail-fast
+    cargo nextest run --workspace --all-features --locked --no-fail-fast 2>&1 | tee "$log_dir/tests.log"
+    passed=$(sed -n 's/.* tests run: \([0-9]*\) passed.*/\1/p' "$log_dir/tests.log" | tail -n 1)
 else
-    cargo test --workspace --all-features --locked --no-fail-fast --lib --bins --tests
+    cargo test --workspace --all-features --locked --no-fail-fast --lib --bins --tests 2>&1 | tee "$log_dir/tests.log"
+    passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log_dir/tests.log" | awk '{s+=$1} END {print s+0}')
 fi
 
 step "doctests"
-cargo test --workspace --all-features --locked --doc
+cargo test --workspace --all-features --locked --doc 2>&1 | tee "$log_dir/doc.log"
+doc_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log_dir/doc.log" | awk '{s+=$1} END {print s+0}')
 
 step "all checks passed"
+echo "summary: $(( ${passed:-0} + doc_passed )) passed, 0 failed"
