@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use lmrelay_types::{ChatCompletionResponse, EmbeddingResponse, TextCompletionResponse};
+use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use crate::error::{ErrorKind, Result};
@@ -12,12 +13,18 @@ use crate::mock;
 use crate::providers::openai_compat::{self, map_error, parse_json};
 use crate::providers::{Target, resolve};
 use crate::request::{
-    CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback, TextRequest,
+    CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback, MockResponse, Request,
+    TextRequest,
 };
 use crate::retry::RetryPolicy;
 use crate::secret::ApiKey;
 use crate::stream::{ChatStream, ChunkReader};
 use crate::transport::{self, WireRequest, deadline_error, read_body};
+
+/// Builds the wire request of one endpoint (an adapter function).
+type BuildFn<B> = fn(&Target, &B, &CallOptions) -> Result<WireRequest>;
+/// Builds the answer to a `mock_response`.
+type MockFn<T> = fn(&Target, &str, &MockResponse) -> Result<T>;
 
 /// Default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -92,20 +99,11 @@ impl Client {
 
     /// A chat completion.
     pub async fn completion(&self, request: ChatRequest) -> Result<ChatCompletionResponse> {
-        let ChatRequest {
-            model,
-            body,
-            options,
-        } = request;
-        let (model, body, options) = (&model, &body, &options);
-        self.run(model, options, |target| async move {
-            if let Some(mock) = &options.mock_response {
-                return mock::chat(&target, model, mock);
-            }
-            let wire = openai_compat::chat_request(&openai_only(&target)?, body, options, false)?;
-            let bytes = self.post_and_read(&target, &wire, options).await?;
-            parse_json(&target, &bytes)
-        })
+        self.unary(
+            request,
+            |t, b, o| openai_compat::chat_request(t, b, o, false),
+            mock::chat,
+        )
         .await
     }
 
@@ -138,36 +136,36 @@ impl Client {
 
     /// A text completion (`/completions`).
     pub async fn text_completion(&self, request: TextRequest) -> Result<TextCompletionResponse> {
-        let TextRequest {
-            model,
-            body,
-            options,
-        } = request;
-        let (model, body, options) = (&model, &body, &options);
-        self.run(model, options, |target| async move {
-            if let Some(mock) = &options.mock_response {
-                return mock::text(&target, model, mock);
-            }
-            let wire = openai_compat::text_request(&openai_only(&target)?, body, options)?;
-            let bytes = self.post_and_read(&target, &wire, options).await?;
-            parse_json(&target, &bytes)
-        })
-        .await
+        self.unary(request, openai_compat::text_request, mock::text)
+            .await
     }
 
     /// Embeddings (`/embeddings`).
     pub async fn embedding(&self, request: EmbeddingsRequest) -> Result<EmbeddingResponse> {
-        let EmbeddingsRequest {
+        self.unary(request, openai_compat::embedding_request, |t, model, m| {
+            Err(mock::embedding_error(t, model, m))
+        })
+        .await
+    }
+
+    /// One request, one JSON response: mock or network, with retries and fallbacks.
+    async fn unary<B, T: DeserializeOwned>(
+        &self,
+        request: Request<B>,
+        build: BuildFn<B>,
+        mock: MockFn<T>,
+    ) -> Result<T> {
+        let Request {
             model,
             body,
             options,
         } = request;
         let (model, body, options) = (&model, &body, &options);
         self.run(model, options, |target| async move {
-            if let Some(mock) = &options.mock_response {
-                return Err(mock::embedding_error(&target, model, mock));
+            if let Some(canned) = &options.mock_response {
+                return mock(&target, model, canned);
             }
-            let wire = openai_compat::embedding_request(&openai_only(&target)?, body, options)?;
+            let wire = build(&openai_only(&target)?, body, options)?;
             let bytes = self.post_and_read(&target, &wire, options).await?;
             parse_json(&target, &bytes)
         })
