@@ -71,8 +71,9 @@ impl From<String> for Fallback {
     }
 }
 
-/// Per-call options, the same for every endpoint.
-#[derive(Debug, Clone, Default)]
+/// Per-call options, the same for every endpoint. Its `Debug` output masks
+/// the key and credential headers.
+#[derive(Clone, Default)]
 pub struct CallOptions {
     /// Overrides the provider's API base.
     pub api_base: Option<String>,
@@ -98,6 +99,28 @@ pub struct CallOptions {
     pub extra_headers: Vec<(String, String)>,
     /// Extra top-level JSON body fields (provider-specific parameters).
     pub extra_body: JsonObject,
+}
+
+impl std::fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("api_base", &self.api_base)
+            .field("api_key", &self.api_key)
+            .field("timeout", &self.timeout)
+            .field("first_chunk_timeout", &self.first_chunk_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("num_retries", &self.num_retries)
+            .field("fallbacks", &self.fallbacks)
+            .field("context_window_fallbacks", &self.context_window_fallbacks)
+            .field("mock_response", &self.mock_response)
+            .field("drop_params", &self.drop_params)
+            .field(
+                "extra_headers",
+                &crate::transport::redacted_headers(&self.extra_headers),
+            )
+            .field("extra_body", &self.extra_body)
+            .finish()
+    }
 }
 
 /// Default per-attempt deadline, as LiteLLM's `completion(timeout=600)`.
@@ -401,6 +424,15 @@ impl EmbeddingsRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_of_a_request_never_shows_the_key() {
+        let request = ChatRequest::new("openai/gpt-4o")
+            .api_key("sk-canary-secret")
+            .extra_header("api-key", "sk-canary-azure");
+        let text = format!("{request:?}");
+        assert!(!text.contains("canary"), "{text}");
+    }
 
     #[test]
     fn litellm_mock_error_strings_become_error_kinds() {

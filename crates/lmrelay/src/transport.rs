@@ -10,8 +10,9 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind, Result};
 use crate::providers::Target;
 
-/// A request as an adapter builds it: URL, headers and JSON body.
-#[derive(Debug, Clone, PartialEq)]
+/// A request as an adapter builds it: URL, headers and JSON body. Its
+/// `Debug` output masks credential headers.
+#[derive(Clone, PartialEq)]
 pub struct WireRequest {
     /// Full URL of the endpoint.
     pub url: String,
@@ -19,6 +20,37 @@ pub struct WireRequest {
     pub headers: Vec<(String, String)>,
     /// The JSON body.
     pub body: Value,
+}
+
+impl std::fmt::Debug for WireRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WireRequest")
+            .field("url", &self.url)
+            .field("headers", &redacted_headers(&self.headers))
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+/// Header names whose values are credentials.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "api-key",
+    "x-api-key",
+    "x-goog-api-key",
+    "ocp-apim-subscription-key",
+];
+
+/// Headers with credential values replaced by `***`, for logs and `Debug`.
+pub fn redacted_headers(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let secret = SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s));
+            (name.as_str(), if secret { "***" } else { value.as_str() })
+        })
+        .collect()
 }
 
 /// Largest response body read (64 MiB): a bound on memory per call.
@@ -156,4 +188,25 @@ fn root_cause(err: &reqwest::Error) -> String {
 
 fn strip_query(url: &str) -> &str {
     url.split('?').next().unwrap_or(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_masks_credential_headers() {
+        let wire = WireRequest {
+            url: "http://x/v1/chat/completions".into(),
+            headers: vec![
+                ("authorization".into(), "Bearer sk-canary-123".into()),
+                ("X-Api-Key".into(), "sk-canary-456".into()),
+                ("x-trace".into(), "visible".into()),
+            ],
+            body: Value::Null,
+        };
+        let text = format!("{wire:?}");
+        assert!(!text.contains("canary"), "{text}");
+        assert!(text.contains("visible"), "{text}");
+    }
 }

@@ -140,7 +140,10 @@ fn unknown_provider(model: &str) -> Error {
         Some((prefix, rest)) => {
             let near = closest_prefixes(prefix);
             let hint = if near.is_empty() {
-                "run `lmrelay models providers` or see the README for the list".to_owned()
+                let known: Vec<&str> = super::all()
+                    .map(|t| t.iter().map(|s| s.prefix.as_str()).collect())
+                    .unwrap_or_default();
+                format!("known providers are {}", known.join(", "))
             } else {
                 format!(
                     "did you mean {}?",
@@ -296,6 +299,16 @@ mod tests {
         let err = resolve_quiet("my-model", None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadRequest);
         assert!(err.message().contains("'llamafile/my-model'"), "{err}");
+    }
+
+    #[test]
+    fn unknown_prefix_without_near_miss_lists_every_provider() {
+        let err = resolve_quiet("zzzz/model", None).unwrap_err();
+        assert!(
+            err.message().contains("known providers are openai, "),
+            "{err}"
+        );
+        assert!(err.message().contains("llamafile"), "{err}");
     }
 
     #[test]

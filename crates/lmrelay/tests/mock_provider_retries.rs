@@ -1,7 +1,6 @@
-//! SDK behaviour against the in-repo mock provider (tools/mock-provider):
-//! error kinds per status, exact attempt counts, Retry-After, fallbacks,
-//! deadlines, and broken streams. Every server here is the mock, not a real
-//! provider.
+//! SDK errors, retries and fallbacks against the in-repo mock provider
+//! (tools/mock-provider): error kinds per status, exact attempt counts,
+//! Retry-After, fallbacks. Every server here is the mock, not a real provider.
 
 #![allow(
     clippy::unwrap_used,
@@ -10,28 +9,12 @@
     reason = "tests fail loudly"
 )]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-use lmrelay::retry::RetryPolicy;
-use lmrelay::{ChatRequest, Client, EmbeddingsRequest, ErrorKind, Fallback, TextRequest};
-
-fn fast_client() -> Client {
-    Client::builder()
-        .retry_policy(RetryPolicy {
-            initial_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-            ..RetryPolicy::default()
-        })
-        .build()
-        .unwrap()
-}
-
-fn chat(base: &str) -> ChatRequest {
-    ChatRequest::new("llamafile/mock-model")
-        .user("Say hello")
-        .api_base(base)
-}
+use common::{chat, fast_client};
+use lmrelay::{ChatRequest, ErrorKind, Fallback};
 
 #[tokio::test]
 async fn mock_plain_completion_returns_the_reply_and_usage() {
@@ -336,114 +319,6 @@ async fn mock_stream_first_chunk_timeout_fires() {
 }
 
 #[tokio::test]
-async fn mock_stream_idle_timeout_fires_between_chunks() {
-    let mock = mock_provider::start().await.unwrap();
-    let stream = fast_client()
-        .completion_stream(
-            chat(&mock.fault_url("stall_after=2")).idle_timeout(Duration::from_millis(300)),
-        )
-        .await
-        .unwrap();
-    let started = Instant::now();
-    let items: Vec<_> = stream.collect().await;
-    let elapsed = started.elapsed();
-    let (last, ok) = items.split_last().unwrap();
-    assert_eq!(
-        ok.len(),
-        3,
-        "role chunk and two content chunks before the stall"
-    );
-    assert!(ok.iter().all(Result::is_ok));
-    let err = last.as_ref().unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
-    assert!(elapsed < Duration::from_millis(1200), "{elapsed:?}");
-}
-
-#[tokio::test]
-async fn mock_trickling_stream_within_idle_limit_completes() {
-    let mock = mock_provider::start().await.unwrap();
-    let response = fast_client()
-        .completion_stream(
-            chat(&mock.fault_url("chunk_ms=100,chunks=5")).idle_timeout(Duration::from_millis(600)),
-        )
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
-    assert_eq!(response.content(), Some("Hello from the mock provider."));
-}
-
-#[tokio::test]
-async fn mock_stream_assembles_to_the_non_streamed_content_with_usage() {
-    let mock = mock_provider::start().await.unwrap();
-    let client = fast_client();
-    for spec in ["reply=one_two_three", "reply=one_two_three,crlf"] {
-        let plain = client
-            .completion(chat(&mock.fault_url(spec)))
-            .await
-            .unwrap();
-        let streamed = client
-            .completion_stream(chat(&mock.fault_url(spec)).include_usage(true))
-            .await
-            .unwrap()
-            .collect_response()
-            .await
-            .unwrap();
-        assert_eq!(streamed.content(), plain.content(), "{spec}");
-        assert_eq!(streamed.choices[0].finish_reason.as_deref(), Some("stop"));
-        assert_eq!(streamed.usage.unwrap().completion_tokens, 3);
-    }
-}
-
-#[tokio::test]
-async fn mock_broken_streams_end_with_the_right_error() {
-    let mock = mock_provider::start().await.unwrap();
-    let client = fast_client();
-    let cases = [
-        ("cut_after=2", ErrorKind::APIConnection),
-        ("abort_after=2", ErrorKind::APIConnection),
-        ("midstream_error=2", ErrorKind::InternalServer),
-        ("repeat=120", ErrorKind::InternalServer),
-    ];
-    for (spec, kind) in cases {
-        let stream = client
-            .completion_stream(chat(&mock.fault_url(spec)))
-            .await
-            .unwrap();
-        let items: Vec<_> = stream.collect().await;
-        let err = items.last().unwrap().as_ref().unwrap_err();
-        assert_eq!(err.kind(), kind, "{spec}: {err}");
-        assert!(items[..items.len() - 1].iter().all(Result::is_ok), "{spec}");
-        assert_eq!(
-            mock.attempts(spec),
-            1,
-            "{spec}: no retry after the first chunk"
-        );
-    }
-}
-
-#[tokio::test]
-async fn mock_malformed_json_is_an_api_error() {
-    let mock = mock_provider::start().await.unwrap();
-    let client = fast_client();
-    let err = client
-        .completion(chat(&mock.fault_url("malformed")))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::APIError, "{err}");
-    let err = client
-        .completion_stream(chat(&mock.fault_url("malformed")))
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::APIError, "{err}");
-}
-
-#[tokio::test]
 async fn mock_echoed_api_key_never_reaches_the_error() {
     let mock = mock_provider::start().await.unwrap();
     let canary = "sk-canary-0123456789abcdef";
@@ -484,28 +359,6 @@ async fn mock_stopped_server_is_a_connection_error_with_a_hint() {
     );
     assert!(err.message().contains("LLAMAFILE_API_BASE"), "{err}");
     assert!(err.message().contains("after 2 attempts"), "{err}");
-}
-
-#[tokio::test]
-async fn mock_text_completion_and_embeddings() {
-    let mock = mock_provider::start().await.unwrap();
-    let client = fast_client();
-    let text = client
-        .text_completion(TextRequest::new("llamafile/m", "Once upon").api_base(mock.base_url()))
-        .await
-        .unwrap();
-    assert_eq!(text.choices[0].text, "Hello from the mock provider.");
-    let embeddings = client
-        .embedding(
-            EmbeddingsRequest::new("llamafile/m", vec!["a".to_owned(), "b".to_owned()])
-                .api_base(mock.base_url()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(embeddings.data.len(), 2);
-    assert_eq!(embeddings.data[1].index, 1);
-    assert_eq!(embeddings.data[0].embedding.len(), 8);
-    assert_ne!(embeddings.data[0].embedding, embeddings.data[1].embedding);
 }
 
 #[tokio::test]
@@ -577,34 +430,4 @@ async fn mock_endpoint_path_in_api_base_fails_without_a_request() {
     assert_eq!(err.kind(), ErrorKind::BadRequest);
     assert!(err.message().contains("drop it"), "{err}");
     assert_eq!(mock.attempts(""), 0);
-}
-
-#[test]
-fn mock_blocking_api_matches_async() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let mock = runtime.block_on(mock_provider::start()).unwrap();
-    let base = mock.base_url();
-    let reply = std::thread::spawn(move || {
-        let response = lmrelay::blocking::completion(chat(&base)).unwrap();
-        let chunks: Vec<_> = lmrelay::blocking::completion_stream(chat(&base))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        (response, chunks)
-    })
-    .join()
-    .unwrap();
-    assert_eq!(reply.0.content(), Some("Hello from the mock provider."));
-    let streamed: String = reply
-        .1
-        .iter()
-        .filter_map(|c| c.choices.first()?.delta.content.clone())
-        .collect();
-    assert_eq!(streamed, "Hello from the mock provider.");
-    let inside = runtime.block_on(async { lmrelay::blocking::completion(chat("http://x/v1")) });
-    assert_eq!(
-        inside.unwrap_err().kind(),
-        ErrorKind::BadRequest,
-        "refused inside a runtime"
-    );
 }
