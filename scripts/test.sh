@@ -60,5 +60,15 @@ step "doctests"
 cargo test --workspace --all-features --locked --doc 2>&1 | tee "$log_dir/doc.log"
 doc_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log_dir/doc.log" | awk '{s+=$1} END {print s+0}')
 
+step "fuzz: the SSE decoder target builds and runs 20 s over its corpus"
+if ! command -v cargo-fuzz >/dev/null; then
+    step "installing cargo-fuzz (once; about a minute)"
+    cargo install --locked cargo-fuzz
+fi
+fuzz_new=$(mktemp -d)
+# cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the pinned stable toolchain accept them.
+(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run sse_decoder "$fuzz_new" corpus/sse_decoder -- \
+    -max_total_time=20 -max_len=4096 2>&1 | tail -n 3)
+
 step "all checks passed"
 echo "summary: $(( ${passed:-0} + doc_passed )) passed, 0 failed"
