@@ -208,6 +208,23 @@ impl Client {
         )
         .await
         .map_err(|_| deadline_error(&target, &wire.url, "no response headers", first_wait))??;
+        let is_json = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if is_json {
+            let left = first_wait.saturating_sub(started.elapsed());
+            let body = tokio::time::timeout(left, read_body(&target, &wire.url, response))
+                .await
+                .map_err(|_| {
+                    deadline_error(&target, &wire.url, "no complete response", first_wait)
+                })??;
+            let chunks = openai_compat::json_body_as_chunks(&target, &body)?;
+            return Ok(ChatStream::from_chunks(
+                chunks.into_iter().map(Ok).collect(),
+            ));
+        }
         let mut reader = ChunkReader::new(target.clone(), wire.url.clone(), response);
         let left = first_wait.saturating_sub(started.elapsed());
         match reader.next_chunk(left, "no first chunk").await {

@@ -211,3 +211,38 @@ async fn connect_timeout_fires_when_the_server_never_accepts() {
     assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
 }
+
+#[tokio::test]
+async fn mock_error_inside_a_200_is_an_error_streamed_or_not() {
+    let mock = mock_provider::start().await.unwrap();
+    let client = fast_client();
+    let err = client
+        .completion(chat(&mock.fault_url("error_200")).num_retries(1))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ServiceUnavailable, "{err}");
+    assert_eq!(
+        mock.attempts("error_200"),
+        2,
+        "a 503 inside the body is retried"
+    );
+    let err = client
+        .completion_stream(chat(&mock.fault_url("error_200")).num_retries(0))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ServiceUnavailable, "{err}");
+}
+
+#[tokio::test]
+async fn mock_server_ignoring_stream_true_still_streams() {
+    let mock = mock_provider::start().await.unwrap();
+    let response = fast_client()
+        .completion_stream(chat(&mock.fault_url("stream_as_json")))
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
+    assert_eq!(response.content(), Some("Hello from the mock provider."));
+    assert_eq!(response.choices[0].finish_reason.as_deref(), Some("stop"));
+}

@@ -222,6 +222,10 @@ async fn respond(
     if spec.fails(attempt) {
         return failure(spec, bearer);
     }
+    if spec.error_200 {
+        let body = json!({"error": {"message": "mock error inside a 200 response", "type": "server_error", "code": 503}});
+        return error(StatusCode::OK, body.to_string());
+    }
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -246,7 +250,7 @@ async fn respond(
         axum::Json(value).into_response()
     };
     match endpoint {
-        "chat/completions" if request.get("stream") == Some(&Value::Bool(true)) => {
+        "chat/completions" if request.get("stream") == Some(&Value::Bool(true)) && !spec.stream_as_json => {
             let include_usage = request
                 .pointer("/stream_options/include_usage")
                 .and_then(Value::as_bool)

@@ -41,6 +41,10 @@ pub struct FaultSpec {
     pub malformed: bool,
     /// Use CRLF line ends in streams.
     pub crlf: bool,
+    /// Answer 200 with an error object instead of a result.
+    pub error_200: bool,
+    /// Answer a stream request with one JSON body (a server ignoring `stream`).
+    pub stream_as_json: bool,
     /// Reply text (`_` stands for a space).
     pub reply: Option<String>,
 }
@@ -79,6 +83,8 @@ impl FaultSpec {
                 "repeat" => spec.repeat = Some(count()?),
                 "malformed" => spec.malformed = true,
                 "crlf" => spec.crlf = true,
+                "error_200" => spec.error_200 = true,
+                "stream_as_json" => spec.stream_as_json = true,
                 "reply" => spec.reply = Some(value.replace('_', " ")),
                 other => return Err(format!("unknown fault '{other}' in spec '{text}'")),
             }

@@ -10,4 +10,4 @@ mod response;
 
 pub use errors::{classify, map_error};
 pub use request::{chat_request, embedding_request, text_request};
-pub use response::{StreamItem, parse_chunk, parse_json};
+pub use response::{StreamItem, json_body_as_chunks, parse_chunk, parse_json};

@@ -1,4 +1,7 @@
-use lmrelay_types::ChatCompletionChunk;
+use lmrelay_types::{
+    ChatCompletionChunk, ChatCompletionResponse, ChunkChoice, Delta, FunctionCallDelta, JsonObject,
+    ToolCallDelta,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -8,9 +11,10 @@ use crate::stream::SseEvent;
 
 use super::errors::classify;
 
-/// Parses a successful JSON response body.
+/// Parses a successful JSON response body. A 200 whose body is an error
+/// object (`{"error": {...}}` and no result) is that error, not an empty answer.
 pub fn parse_json<T: DeserializeOwned>(target: &Target, body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|err| {
+    let not_json = |err: serde_json::Error| {
         let preview: String = String::from_utf8_lossy(body).chars().take(200).collect();
         target
             .error(
@@ -22,7 +26,70 @@ pub fn parse_json<T: DeserializeOwned>(target: &Target, body: &[u8]) -> Result<T
                 ),
             )
             .with_source(err)
-    })
+    };
+    let value: Value = serde_json::from_slice(body).map_err(not_json)?;
+    if value.get("error").is_some_and(|e| !e.is_null())
+        && value.get("choices").is_none()
+        && value.get("data").is_none()
+    {
+        let raw = String::from_utf8_lossy(body);
+        return Err(body_error(
+            target,
+            &value,
+            &raw,
+            "answered 200 with an error",
+        ));
+    }
+    serde_json::from_value(value).map_err(not_json)
+}
+
+/// A chat stream request answered with one JSON body instead of events (some
+/// servers ignore `stream: true`, or fail before streaming): the response as
+/// chunks, or its error.
+pub fn json_body_as_chunks(target: &Target, body: &[u8]) -> Result<Vec<ChatCompletionChunk>> {
+    let response: ChatCompletionResponse = parse_json(target, body)?;
+    let mut chunks = Vec::with_capacity(2);
+    let choices = response
+        .choices
+        .into_iter()
+        .map(|choice| ChunkChoice {
+            index: choice.index,
+            delta: Delta {
+                role: Some(choice.message.role),
+                content: choice.message.content.map(|c| c.text()),
+                reasoning_content: choice.message.reasoning_content,
+                tool_calls: choice.message.tool_calls.map(|calls| {
+                    calls
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, call)| ToolCallDelta {
+                            index: u32::try_from(index).unwrap_or(u32::MAX),
+                            id: Some(call.id),
+                            kind: Some(call.kind),
+                            function: Some(FunctionCallDelta {
+                                name: Some(call.function.name),
+                                arguments: Some(call.function.arguments),
+                            }),
+                        })
+                        .collect()
+                }),
+                extra: JsonObject::new(),
+            },
+            finish_reason: choice.finish_reason,
+            logprobs: choice.logprobs,
+        })
+        .collect();
+    chunks.push(ChatCompletionChunk {
+        id: response.id,
+        object: "chat.completion.chunk".to_owned(),
+        created: response.created,
+        model: response.model,
+        choices,
+        usage: response.usage,
+        system_fingerprint: response.system_fingerprint,
+        extra: JsonObject::new(),
+    });
+    Ok(chunks)
 }
 
 /// What one server-sent event of an OpenAI stream means.
@@ -56,7 +123,12 @@ pub fn parse_chunk(target: &Target, event: &SseEvent) -> Result<StreamItem> {
             .with_source(err)
     })?;
     if event.event.as_deref() == Some("error") || value.get("error").is_some() {
-        return Err(stream_error(target, &value, data));
+        return Err(body_error(
+            target,
+            &value,
+            data,
+            "sent an error in the middle of the stream",
+        ));
     }
     serde_json::from_value(value)
         .map(|chunk| StreamItem::Chunk(Box::new(chunk)))
@@ -68,7 +140,7 @@ pub fn parse_chunk(target: &Target, event: &SseEvent) -> Result<StreamItem> {
         })
 }
 
-fn stream_error(target: &Target, value: &Value, raw: &str) -> Error {
+fn body_error(target: &Target, value: &Value, raw: &str, what: &str) -> Error {
     let error = value.get("error").unwrap_or(value);
     let message = error
         .get("message")
@@ -93,10 +165,7 @@ fn stream_error(target: &Target, value: &Value, raw: &str) -> Error {
     };
     let err = target.error(
         kind,
-        format!(
-            "{} sent an error in the middle of the stream: {message}",
-            target.provider.prefix
-        ),
+        format!("{} {what}: {message}", target.provider.prefix),
     );
     match status {
         Some(status) => err.with_status(status),
@@ -117,6 +186,37 @@ mod tests {
             data: data.to_owned(),
             ..SseEvent::default()
         }
+    }
+
+    #[test]
+    fn a_200_with_an_error_body_is_an_error() {
+        let t = target();
+        let err = parse_json::<ChatCompletionResponse>(
+            &t,
+            br#"{"error":{"message":"quota exhausted","code":429}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::RateLimit);
+        assert!(
+            err.message()
+                .contains("answered 200 with an error: quota exhausted"),
+            "{err}"
+        );
+        let err = parse_json::<ChatCompletionResponse>(&t, br#"{"error":"boom"}"#).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InternalServer);
+    }
+
+    #[test]
+    fn a_json_body_for_a_stream_becomes_one_chunk() {
+        let t = target();
+        let body = br#"{"id":"x","model":"m","created":3,"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#;
+        let chunks = json_body_as_chunks(&t, body).unwrap();
+        let mut builder = crate::stream::ChunkBuilder::default();
+        chunks.iter().for_each(|c| builder.push(c));
+        let rebuilt = builder.finish().unwrap();
+        assert_eq!(rebuilt.content(), Some("hi"));
+        assert_eq!(rebuilt.choices[0].finish_reason.as_deref(), Some("stop"));
+        assert_eq!(rebuilt.usage.unwrap().total_tokens, 2);
     }
 
     #[test]
