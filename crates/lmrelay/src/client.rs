@@ -128,7 +128,8 @@ impl Client {
                     chunks.into_iter().map(Ok).collect(),
                 ));
             }
-            let wire = openai_compat::chat_request(&openai_only(&target)?, body, options, true)?;
+            ensure_openai(&target)?;
+            let wire = openai_compat::chat_request(&target, body, options, true)?;
             self.open_stream(target, wire, options).await
         })
         .await
@@ -165,7 +166,8 @@ impl Client {
             if let Some(canned) = &options.mock_response {
                 return mock(&target, model, canned);
             }
-            let wire = build(&openai_only(&target)?, body, options)?;
+            ensure_openai(&target)?;
+            let wire = build(&target, body, options)?;
             let bytes = self.post_and_read(&target, &wire, options).await?;
             parse_json(&target, &bytes)
         })
@@ -316,9 +318,9 @@ impl Client {
 }
 
 /// Only OpenAI-compatible providers are translated by this module.
-fn openai_only(target: &Target) -> Result<Target> {
+fn ensure_openai(target: &Target) -> Result<()> {
     if target.provider.is_openai_compatible() {
-        return Ok(target.clone());
+        return Ok(());
     }
     Err(target.error(
         ErrorKind::BadRequest,

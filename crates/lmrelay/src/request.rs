@@ -51,6 +51,29 @@ pub struct Fallback {
     pub api_key: Option<ApiKey>,
 }
 
+impl Fallback {
+    /// A fallback to `model`, with the provider's default API base and key.
+    pub fn new(model: impl Into<String>) -> Self {
+        Self {
+            model: model.into(),
+            api_base: None,
+            api_key: None,
+        }
+    }
+
+    /// Sends the fallback to this API base.
+    pub fn api_base(mut self, api_base: impl Into<String>) -> Self {
+        self.api_base = Some(api_base.into());
+        self
+    }
+
+    /// Uses this key for the fallback.
+    pub fn api_key(mut self, api_key: impl Into<ApiKey>) -> Self {
+        self.api_key = Some(api_key.into());
+        self
+    }
+}
+
 impl From<&str> for Fallback {
     fn from(model: &str) -> Self {
         Self {

@@ -211,11 +211,12 @@ async fn real_llama_cpp_overflow_triggers_the_context_window_fallback() {
     let long = "lorem ipsum dolor sit amet ".repeat(1200);
     let response = Client::new()
         .unwrap()
-        .completion(ask(&long).context_window_fallback(lmrelay::Fallback {
-            model: "llamafile/bigger-context".into(),
-            api_base: Some(bigger.fault_url("reply=from_the_bigger_model")),
-            api_key: None,
-        }))
+        .completion(
+            ask(&long).context_window_fallback(
+                lmrelay::Fallback::new("llamafile/bigger-context")
+                    .api_base(bigger.fault_url("reply=from_the_bigger_model")),
+            ),
+        )
         .await
         .unwrap();
     assert_eq!(response.content(), Some("from the bigger model"));

@@ -215,16 +215,8 @@ async fn mock_fallbacks_run_in_order_after_retries() {
         .completion(
             chat(&mock.fault_url(first))
                 .num_retries(1)
-                .fallback(Fallback {
-                    model: "llamafile/b".into(),
-                    api_base: Some(mock.fault_url(second)),
-                    api_key: None,
-                })
-                .fallback(Fallback {
-                    model: "llamafile/c".into(),
-                    api_base: Some(mock.fault_url(third)),
-                    api_key: None,
-                }),
+                .fallback(Fallback::new("llamafile/b").api_base(mock.fault_url(second)))
+                .fallback(Fallback::new("llamafile/c").api_base(mock.fault_url(third))),
         )
         .await
         .unwrap();
@@ -241,11 +233,7 @@ async fn mock_all_fallbacks_failing_reports_every_model() {
         .completion(
             chat(&mock.fault_url("status=500"))
                 .num_retries(0)
-                .fallback(Fallback {
-                    model: "llamafile/b".into(),
-                    api_base: Some(mock.fault_url("status=429")),
-                    api_key: None,
-                }),
+                .fallback(Fallback::new("llamafile/b").api_base(mock.fault_url("status=429"))),
         )
         .await
         .unwrap_err();
@@ -265,16 +253,10 @@ async fn mock_context_window_fallbacks_are_used_for_context_errors() {
     let response = fast_client()
         .completion(
             chat(&mock.fault_url("status=400,error=llamacpp_context"))
-                .fallback(Fallback {
-                    model: "llamafile/other".into(),
-                    api_base: Some(mock.fault_url(unused)),
-                    api_key: None,
-                })
-                .context_window_fallback(Fallback {
-                    model: "llamafile/big".into(),
-                    api_base: Some(mock.fault_url(big)),
-                    api_key: None,
-                }),
+                .fallback(Fallback::new("llamafile/other").api_base(mock.fault_url(unused)))
+                .context_window_fallback(
+                    Fallback::new("llamafile/big").api_base(mock.fault_url(big)),
+                ),
         )
         .await
         .unwrap();
