@@ -72,6 +72,8 @@ impl Git {
             ("CHERRY_PICK_HEAD", "cherry-pick"),
             ("REVERT_HEAD", "revert"),
             ("SQUASH_MSG", "squash"),
+            // Written by revert and cherry-pick (and merges) for the message they prepared.
+            ("MERGE_MSG", "revert or cherry-pick"),
         ] {
             if self.git_path(name)?.exists() {
                 return Ok(Some(what));

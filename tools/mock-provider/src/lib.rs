@@ -237,10 +237,12 @@ async fn respond(
         .and_then(Value::as_str)
         .unwrap_or("mock-model")
         .to_owned();
-    let reply = spec
-        .reply
-        .clone()
-        .unwrap_or_else(|| replies::DEFAULT_REPLY.to_owned());
+    let schema = request.pointer("/response_format/json_schema/schema");
+    let reply = match (&spec.reply, schema) {
+        (Some(reply), _) => reply.clone(),
+        (None, Some(schema)) => replies::schema_instance(schema).to_string(),
+        (None, None) => replies::DEFAULT_REPLY.to_owned(),
+    };
     let json_response = |value: Value| {
         if spec.malformed {
             let text = value.to_string();

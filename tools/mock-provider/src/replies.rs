@@ -134,3 +134,43 @@ pub fn usage_chunk(model: &str, completion: usize) -> Value {
         "usage": {"prompt_tokens": 9, "completion_tokens": completion, "total_tokens": 9 + completion}
     })
 }
+
+/// A minimal instance of a JSON schema: enums give their first value,
+/// strings "mock reply" (padded to minLength), numbers 0, booleans false.
+/// Lets JSON-schema clients (commit-polish) run against the mock.
+pub fn schema_instance(schema: &Value) -> Value {
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return first.clone();
+    }
+    match schema
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("object")
+    {
+        "object" => {
+            let mut out = serde_json::Map::new();
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (name, prop) in props {
+                    out.insert(name.clone(), schema_instance(prop));
+                }
+            }
+            Value::Object(out)
+        }
+        "string" => {
+            let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let mut text = "mock reply".to_owned();
+            while text.len() < min {
+                text.push('x');
+            }
+            Value::String(text)
+        }
+        "integer" | "number" => json!(0),
+        "boolean" => json!(false),
+        "array" => json!([]),
+        _ => Value::Null,
+    }
+}

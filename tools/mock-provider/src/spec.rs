@@ -86,6 +86,8 @@ impl FaultSpec {
                 "error_200" => spec.error_200 = true,
                 "stream_as_json" => spec.stream_as_json = true,
                 "reply" => spec.reply = Some(value.replace('_', " ")),
+                // A free name, so tests can keep their requests apart.
+                "label" => {}
                 other => return Err(format!("unknown fault '{other}' in spec '{text}'")),
             }
         }
@@ -101,6 +103,18 @@ impl FaultSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_instances_follow_the_schema() {
+        let schema = serde_json::json!({"type": "object", "properties": {
+            "type": {"type": "string", "enum": ["feat", "fix"]},
+            "subject": {"type": "string", "minLength": 12},
+            "breaking": {"type": "boolean"}}});
+        let value = crate::replies::schema_instance(&schema);
+        assert_eq!(value["type"], "feat");
+        assert_eq!(value["subject"], "mock replyxx");
+        assert_eq!(value["breaking"], false);
+    }
 
     #[test]
     fn parses_keys_and_rejects_unknown_ones() {
