@@ -292,16 +292,15 @@ fn mock_secrets_never_reach_a_cloud_model_but_stay_local_for_a_local_one() {
         ("openai/gpt-4o-mini", "label=cloud", false),
         ("llamafile/mock", "label=local", true),
     ] {
-        let repo = Repo::new();
-        let mut repo = repo;
+        let mut repo = Repo::new();
         repo.env.push(("OPENAI_API_KEY".into(), "sk-test".into()));
-        repo.config_for(model, &m.handle.fault_url(&spec), "");
+        repo.config_for(model, &m.handle.fault_url(spec), "");
         repo.install();
         repo.write("deploy.sh", &format!("export AWS_ACCESS_KEY_ID={canary}\n"));
         repo.write(".env", "DB_PASSWORD=hunter2hunter2\n");
         repo.git_ok(&["add", "deploy.sh", ".env"]);
         repo.git_ok(&["commit", "-q"]);
-        let body = m.handle.requests(&spec)[0].body.to_string();
+        let body = m.handle.requests(spec)[0].body.to_string();
         assert_eq!(body.contains(canary), expect_canary, "{model}");
         assert_eq!(body.contains("hunter2"), expect_canary, "{model}");
     }
