@@ -43,6 +43,16 @@ step "LiteLLM (pinned) for the differential tests"
 LITELLM_PYTHON=$(scripts/litellm-env.sh | tail -n 1) \
     || die "LiteLLM could not be installed (see above); the differential tests need it"
 
+step "pre-commit (pinned) for commit-polish's framework test"
+PRE_COMMIT_VERSION=4.7.0
+pre_commit_venv=${LMRELAY_CACHE:-$HOME/.cache/lmrelay}/pre-commit-$PRE_COMMIT_VERSION
+if [ ! -x "$pre_commit_venv/bin/pre-commit" ]; then
+    python3 -m venv "$pre_commit_venv" \
+        && "$pre_commit_venv/bin/pip" install --quiet "pre-commit==$PRE_COMMIT_VERSION" \
+        || die "pre-commit could not be installed from PyPI into $pre_commit_venv"
+fi
+export LMRELAY_PRE_COMMIT=$pre_commit_venv/bin/pre-commit
+
 export LMRELAY_TEST_LOCAL_MODEL_URL=$MODEL_URL
 export LMRELAY_LITELLM_PYTHON=$LITELLM_PYTHON
 

@@ -304,6 +304,12 @@ fn apply(config: &mut Config, raw: RawConfig, origin: &str) -> Result<()> {
             config.model = model;
         }
         if let Some(base) = ai.api_base {
+            if !(base.starts_with("http://") || base.starts_with("https://")) {
+                return Err(Error::Config(format!(
+                    "{origin}: ai.api_base = {base:?} is not an http(s) URL: use the server's /v1 URL, \
+                     e.g. \"{DEFAULT_API_BASE}\""
+                )));
+            }
             config.api_base = base;
         }
         if let Some(env) = ai.api_key_env {
@@ -492,6 +498,13 @@ mod tests {
             err.to_string()
                 .contains("ai.temperature = 7 is out of range"),
             "{err}"
+        );
+        let raw = parse_raw("[ai]\napi_base = \"\"\n", "f").unwrap();
+        assert!(
+            apply(&mut config, raw, "f")
+                .unwrap_err()
+                .to_string()
+                .contains("ai.api_base")
         );
         let raw = parse_raw("[hook]\ntime_budget = -1\n", "f").unwrap();
         assert!(apply(&mut config, raw, "f").is_err());

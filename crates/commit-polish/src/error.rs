@@ -13,7 +13,7 @@ pub enum Error {
     Git(String),
     /// The model call failed.
     #[error("model: {0}")]
-    Model(#[from] lmrelay::Error),
+    Model(lmrelay::Error),
     /// The model answered, but no valid message came out of it.
     #[error("no valid message: {0}")]
     Invalid(String),
@@ -23,6 +23,14 @@ pub enum Error {
     /// The hook's time budget ran out.
     #[error("gave up after the {0:.0} s time budget (hook.time_budget)")]
     Budget(f64),
+}
+
+impl From<lmrelay::Error> for Error {
+    fn from(err: lmrelay::Error) -> Self {
+        // Not a `#[source]`: the SDK's message already says everything, and a
+        // source would print it twice in error chains.
+        Self::Model(err)
+    }
 }
 
 /// `Result` with commit-polish's [`Error`].

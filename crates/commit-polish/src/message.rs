@@ -28,14 +28,15 @@ pub struct Structured {
 /// The longest header (type, scope and subject) accepted.
 pub const MAX_HEADER: usize = 72;
 
-/// The JSON schema sent as `response_format`; `types` become the enum.
+/// The JSON schema sent as `response_format`; `types` become the enum. The
+/// lengths keep the header within 72 characters (type 8 + scope 12 + 5 + 47).
 pub fn json_schema(types: &[String]) -> serde_json::Value {
     serde_json::json!({
         "type": "object",
         "properties": {
             "type": {"type": "string", "enum": types},
-            "scope": {"type": "string", "maxLength": 20},
-            "subject": {"type": "string", "minLength": 3, "maxLength": 60},
+            "scope": {"type": "string", "maxLength": 12},
+            "subject": {"type": "string", "minLength": 3, "maxLength": 47},
             "body": {"type": "string", "maxLength": 400},
             "breaking": {"type": "boolean"}
         },
@@ -49,12 +50,15 @@ impl Structured {
     /// the body wrapped at 72 columns.
     pub fn render(&self) -> String {
         let kind = self.kind.trim().to_ascii_lowercase();
-        let scope = self
+        let scope: String = self
             .scope
             .trim()
-            .trim_matches(['(', ')'])
             .to_ascii_lowercase()
-            .replace(' ', "-");
+            .replace(' ', "-")
+            .chars()
+            .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_./".contains(*c))
+            .collect();
+        let scope = scope.trim_matches(['-', '.', '/', '_']);
         let mut subject = self
             .subject
             .split_whitespace()
@@ -282,6 +286,18 @@ mod tests {
         let text = s.render();
         let header = text.lines().next().unwrap();
         assert_eq!(header, "feat(api)!: add paging to list endpoints");
+        let odd = Structured {
+            scope: "main.".into(),
+            breaking: false,
+            body: String::new(),
+            ..s.clone()
+        };
+        assert_eq!(odd.render(), "feat(main): add paging to list endpoints");
+        let none = Structured {
+            scope: "(\"\")".into(),
+            ..odd
+        };
+        assert_eq!(none.render(), "feat: add paging to list endpoints");
         assert!(text.lines().all(|l| l.chars().count() <= 72));
         assert!(
             validate(&text, &types()).is_empty(),
