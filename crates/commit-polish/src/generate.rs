@@ -16,6 +16,10 @@ use crate::prompt;
 
 /// Diff tokens allowed when neither the config nor the server says more.
 pub const DEFAULT_TOKEN_BUDGET: usize = 1500;
+/// Tokens kept for the instructions, style hints and file list.
+pub const PROMPT_OVERHEAD: usize = 500;
+/// The smallest diff budget used, however small the context.
+pub const MIN_TOKEN_BUDGET: usize = 256;
 /// At most this many per-file summaries are asked for.
 pub const MAX_SUMMARIES: usize = 8;
 
@@ -73,14 +77,34 @@ impl<'c> Generator<'c> {
         }
     }
 
+    /// The diff's token budget: the config's, else the server's context
+    /// less the reply and the instructions, else a default.
+    async fn token_budget(&self) -> usize {
+        if self.config.token_budget > 0 {
+            return self.config.token_budget as usize;
+        }
+        match crate::server::context_size(&self.config.api_base).await {
+            Some(n_ctx) => n_ctx
+                .saturating_sub(self.config.max_tokens as usize + PROMPT_OVERHEAD)
+                .max(MIN_TOKEN_BUDGET),
+            None => DEFAULT_TOKEN_BUDGET,
+        }
+    }
+
+    /// Tokens in `text`: the server's count where it has `/tokenize`, else an estimate.
+    async fn tokens(&self, text: &str) -> usize {
+        match crate::server::count_tokens(&self.config.api_base, text).await {
+            Some(n) => n,
+            None => estimate_tokens(text),
+        }
+    }
+
     /// The diff text if it fits the budget, else per-file summaries.
     async fn fit_diff(&self, change: &StagedChange) -> Result<String> {
-        let budget = match self.config.token_budget {
-            0 => DEFAULT_TOKEN_BUDGET,
-            n => n as usize,
-        };
+        let budget = self.token_budget().await;
         let text = change.diff_text();
-        if estimate_tokens(&text) <= budget {
+        // Counting a huge diff exactly is wasted work: estimate first.
+        if estimate_tokens(&text) <= budget * 2 && self.tokens(&text).await <= budget {
             return Ok(text);
         }
         let mut files: Vec<_> = change.files.iter().collect();

@@ -12,5 +12,6 @@ pub mod hook;
 pub mod install;
 pub mod message;
 pub mod prompt;
+pub mod server;
 
 pub use error::{Error, Result};

@@ -120,3 +120,23 @@ fn real_model_through_the_pre_commit_framework() {
     let problems = commit_polish::message::validate(&message, &types());
     assert!(problems.is_empty(), "{message:?}: {problems:?}");
 }
+
+#[test]
+fn real_model_handles_a_diff_larger_than_its_context() {
+    let repo = repo_with_change();
+    let big: String = (0..2000)
+        .map(|i| format!("ROW_{i} = {i}  # generated constant\n"))
+        .collect();
+    repo.write("src/constants.py", &big);
+    repo.git_ok(&["add", "src/constants.py"]);
+    repo.install();
+    let out = repo.git(&["commit", "-q"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let message = repo.last_message();
+    let problems = commit_polish::message::validate(&message, &types());
+    assert!(problems.is_empty(), "{message:?}: {problems:?}");
+}

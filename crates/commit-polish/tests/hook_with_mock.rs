@@ -465,3 +465,62 @@ fn mock_worktree_commit_works() {
         .to_owned();
     assert!(prompt.contains("w.txt"), "{prompt}");
 }
+
+#[test]
+fn mock_budget_comes_from_the_server_and_big_diffs_become_summaries() {
+    let m = mock();
+    // n_ctx 900 leaves 900 - 200 (reply) - 500 (instructions) -> the 256-token floor.
+    let spec = "n_ctx=900";
+    let repo = Repo::new();
+    repo.config_for("llamafile/mock", &m.handle.fault_url(spec), "");
+    repo.install();
+    repo.write("small.txt", "one small line\n");
+    repo.git_ok(&["add", "small.txt"]);
+    repo.git_ok(&["commit", "-q"]);
+    assert_eq!(
+        m.handle.attempts(&format!("{spec}#models")),
+        1,
+        "context size asked"
+    );
+    assert_eq!(
+        m.handle.attempts(&format!("{spec}#tokenize")),
+        1,
+        "a small diff is counted exactly"
+    );
+    let big: String = (0..2000)
+        .map(|i| format!("line number {i} of a large generated report\n"))
+        .collect();
+    repo.write("report.txt", &big);
+    repo.write("notes.md", "# Notes\nshort\n");
+    repo.git_ok(&["add", "report.txt", "notes.md"]);
+    repo.git_ok(&["commit", "-q"]);
+    assert_eq!(repo.last_message(), MOCK_MESSAGE);
+    let prompts: Vec<String> = m
+        .handle
+        .requests(spec)
+        .iter()
+        .map(|r| {
+            r.body["messages"].as_array().unwrap().last().unwrap()["content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let summaries = prompts
+        .iter()
+        .filter(|p| p.starts_with("Summarise in one short line"))
+        .count();
+    assert_eq!(summaries, 2, "one summary per file");
+    assert!(
+        prompts
+            .iter()
+            .any(|p| p.contains("report.txt does (the diff is cut short)")),
+        "truncation is named"
+    );
+    let last = m.handle.requests(spec).last().unwrap().body["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(last.contains("per-file summaries follow"), "{last}");
+    assert!(last.contains("- report.txt (+2000 -0): "), "{last}");
+}

@@ -141,7 +141,9 @@ fn router(shared: Arc<Shared>) -> Router {
             get(|| async { axum::Json(json!({"status": "ok"})) }),
         )
         .route("/v1/models", get(models))
-        .route("/fault/{spec}/v1/models", get(models))
+        .route("/fault/{spec}/v1/models", get(fault_models))
+        .route("/tokenize", post(tokenize))
+        .route("/fault/{spec}/tokenize", post(fault_tokenize))
         .route("/v1/{*endpoint}", post(plain))
         .route("/fault/{spec}/v1/{*endpoint}", post(faulty))
         .route("/__mock/attempts/{spec}", get(attempts))
@@ -152,6 +154,38 @@ async fn models() -> impl IntoResponse {
     axum::Json(json!({"object": "list", "data": [
         {"id": "mock-model", "object": "model", "created": 1_700_000_000u64, "owned_by": "mock-provider"}
     ]}))
+}
+
+async fn fault_models(
+    State(shared): State<Arc<Shared>>,
+    Path(spec_text): Path<String>,
+) -> Response {
+    shared.record(&format!("{spec_text}#models"), None);
+    let spec = FaultSpec::parse(&spec_text).unwrap_or_default();
+    let mut body = json!({"object": "list", "data": [
+        {"id": "mock-model", "object": "model", "created": 1_700_000_000u64, "owned_by": "mock-provider"}
+    ]});
+    if let Some(n_ctx) = spec.n_ctx {
+        body["data"][0]["meta"] = json!({"n_ctx": n_ctx});
+    }
+    axum::Json(body).into_response()
+}
+
+/// llama.cpp's `/tokenize`: one token per whitespace-separated word.
+async fn tokenize(body: Bytes) -> Response {
+    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let text = request.get("content").and_then(Value::as_str).unwrap_or("");
+    let tokens: Vec<usize> = (0..text.split_whitespace().count()).collect();
+    axum::Json(json!({ "tokens": tokens })).into_response()
+}
+
+async fn fault_tokenize(
+    State(shared): State<Arc<Shared>>,
+    Path(spec_text): Path<String>,
+    body: Bytes,
+) -> Response {
+    shared.record(&format!("{spec_text}#tokenize"), None);
+    tokenize(body).await
 }
 
 async fn attempts(
