@@ -257,13 +257,12 @@ async fn polish(
         draft: None,
     };
     loop {
-        if interactive {
-            eprintln!("writing {n} candidate(s) with {}...", config.model);
-        }
+        let spinner = interactive.then(|| Spinner::start(&config.model));
         let mut candidates = Vec::new();
         for _ in 0..n {
             candidates.push(generator.message(&request).await?);
         }
+        drop(spinner);
         if json {
             println!("{}", serde_json::json!({ "candidates": candidates }));
             return Ok(ExitCode::SUCCESS);
@@ -300,6 +299,49 @@ async fn polish(
             },
         };
         return commit(git, &chosen);
+    }
+}
+
+/// A spinner with the elapsed time on stderr while the model writes; only
+/// on a terminal, and gone (line cleared) when dropped.
+struct Spinner {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Spinner {
+    fn start(model: &str) -> Self {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = std::io::stderr().is_terminal().then(|| {
+            let done = done.clone();
+            let model = model.to_owned();
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                let frames = ['|', '/', '-', '\\'];
+                let mut i = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    eprint!(
+                        "\r{} writing with {model}... {:.1} s",
+                        frames[i % 4],
+                        started.elapsed().as_secs_f64()
+                    );
+                    let _ = std::io::stderr().flush();
+                    i += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                eprint!("\r\x1b[2K");
+            })
+        });
+        Self { done, thread }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
