@@ -259,8 +259,17 @@ async fn polish(
     loop {
         let spinner = interactive.then(|| Spinner::start(&config.model));
         let mut candidates = Vec::new();
-        for _ in 0..n {
-            candidates.push(generator.message(&request).await?);
+        for i in 0..n {
+            if i == 0 {
+                candidates.push(generator.message(&request).await?);
+                continue;
+            }
+            // Later candidates sample hotter, so they differ from the first.
+            let varied = Config {
+                temperature: (config.temperature + 0.3 * f64::from(i)).min(1.2),
+                ..config.clone()
+            };
+            candidates.push(Generator::new(&varied)?.message(&request).await?);
         }
         drop(spinner);
         if json {
