@@ -10,6 +10,31 @@ use crate::error::{Error, Result};
 /// files), and the path.
 pub type NumstatRow = (Option<u64>, Option<u64>, String);
 
+/// Files in the git directory that mean an operation is in progress.
+const MARKERS: [(&str, &str); 7] = [
+    ("rebase-merge", "rebase"),
+    ("rebase-apply", "rebase"),
+    ("MERGE_HEAD", "merge"),
+    ("CHERRY_PICK_HEAD", "cherry-pick"),
+    ("REVERT_HEAD", "revert"),
+    ("SQUASH_MSG", "squash"),
+    // Written by revert and cherry-pick (and merges) for the message they prepared.
+    ("MERGE_MSG", "revert or cherry-pick"),
+];
+
+/// What [`Git::state`] finds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepoState {
+    /// The top of the working tree.
+    pub root: PathBuf,
+    /// A merge, rebase, cherry-pick or revert in progress.
+    pub operation: Option<&'static str>,
+    /// Whether HEAD exists (false before the first commit).
+    pub head: bool,
+    /// The current branch (none when detached).
+    pub branch: Option<String>,
+}
+
 /// A repository, addressed through `git -C <dir>`.
 #[derive(Debug, Clone)]
 pub struct Git {
@@ -63,23 +88,65 @@ impl Git {
         })
     }
 
-    /// Whether a merge, rebase, cherry-pick or revert is in progress.
-    pub fn operation_in_progress(&self) -> Result<Option<&'static str>> {
-        for (name, what) in [
-            ("rebase-merge", "rebase"),
-            ("rebase-apply", "rebase"),
-            ("MERGE_HEAD", "merge"),
-            ("CHERRY_PICK_HEAD", "cherry-pick"),
-            ("REVERT_HEAD", "revert"),
-            ("SQUASH_MSG", "squash"),
-            // Written by revert and cherry-pick (and merges) for the message they prepared.
-            ("MERGE_MSG", "revert or cherry-pick"),
-        ] {
-            if self.git_path(name)?.exists() {
-                return Ok(Some(what));
+    /// The repository's state in one git call (two in a repository without
+    /// commits): root, operation in progress, HEAD, branch.
+    pub fn state(&self) -> Result<RepoState> {
+        let names: Vec<&str> = MARKERS.iter().map(|(name, _)| *name).collect();
+        let mut args = vec!["rev-parse", "--show-toplevel"];
+        for name in &names {
+            args.push("--git-path");
+            args.push(name);
+        }
+        let (out, head) = match self.run(&[args.as_slice(), &["--abbrev-ref", "HEAD"]].concat()) {
+            Ok(out) => (out, true),
+            Err(_) => (self.run(&args)?, false),
+        };
+        let mut lines = out.lines();
+        let root = PathBuf::from(lines.next().unwrap_or("."));
+        let operation = MARKERS
+            .iter()
+            .zip(lines.by_ref().take(MARKERS.len()))
+            .find(|(_, path)| {
+                let path = Path::new(path);
+                if path.is_absolute() {
+                    path.exists()
+                } else {
+                    self.dir.join(path).exists()
+                }
+            })
+            .map(|((_, what), _)| *what);
+        let branch = lines
+            .next()
+            .filter(|b| head && *b != "HEAD")
+            .map(str::to_owned);
+        Ok(RepoState {
+            root,
+            operation,
+            head,
+            branch,
+        })
+    }
+
+    /// The comment prefix git uses here (`core.commentString`, `core.commentChar`, else `#`).
+    pub fn comment_prefix(&self) -> String {
+        let out = self
+            .run(&["config", "--get-regexp", r"^core\.comment(char|string)$"])
+            .unwrap_or_default();
+        let mut char_value = None;
+        let mut string_value = None;
+        for line in out.lines() {
+            if let Some((key, value)) = line.split_once(' ') {
+                match key {
+                    "core.commentstring" => string_value = Some(value.to_owned()),
+                    "core.commentchar" => char_value = Some(value.to_owned()),
+                    _ => {}
+                }
             }
         }
-        Ok(None)
+        match string_value.or(char_value) {
+            Some(c) if c != "auto" && !c.is_empty() => c,
+            _ => "#".to_owned(),
+        }
     }
 
     /// The staged diff (`against` a commit, or the index against HEAD).
@@ -132,11 +199,8 @@ impl Git {
             .is_ok()
     }
 
-    /// Subjects of the last `n` commits.
+    /// Subjects of the last `n` commits (none before the first commit).
     pub fn recent_subjects(&self, n: usize) -> Vec<String> {
-        if !self.has_head() {
-            return Vec::new();
-        }
         self.run(&["log", "--no-merges", &format!("-n{n}"), "--format=%s"])
             .map(|out| out.lines().map(str::to_owned).collect())
             .unwrap_or_default()

@@ -9,7 +9,7 @@ use crate::config::{self, Config};
 use crate::diff;
 use crate::error::{Error, Result};
 use crate::generate::{Generator, Request};
-use crate::git::Git;
+use crate::git::{Git, RepoState};
 use crate::message;
 use crate::prompt;
 
@@ -87,50 +87,40 @@ pub async fn run(args: &HookArgs, env: &dyn Fn(&str) -> Option<String>) -> Outco
     if env("COMMIT_POLISH_SKIP").is_some_and(|v| !v.is_empty() && v != "0") {
         return Outcome::Skipped("COMMIT_POLISH_SKIP is set".to_owned());
     }
-    let git = Git::new(
-        args.msg_file
-            .parent()
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-    );
-    let git = match git.root() {
-        Ok(root) => Git::new(root),
-        Err(_) => Git::new(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
+    // Hooks run at the top of the working tree; GIT_DIR and GIT_INDEX_FILE
+    // set by git are inherited by every git call below.
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let state = match Git::new(&cwd).state() {
+        Ok(state) => state,
+        Err(err) => return fail(args, &Git::new(&cwd), err),
     };
-    let config = match config::load(
-        config::user_config_path().as_deref(),
-        git.root().ok().as_deref(),
-        env,
-    ) {
+    let root = Some(state.root.clone());
+    let git = Git::new(&state.root);
+    let config = match config::load(config::user_config_path().as_deref(), root.as_deref(), env) {
         Ok(config) => config,
         Err(err) => return fail(args, &git, err),
     };
     let budget = config.time_budget;
-    match tokio::time::timeout(budget, decide_and_write(args, &git, &config)).await {
+    match tokio::time::timeout(budget, decide_and_write(args, &git, &state, &config)).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(err)) => fail(args, &git, err),
         Err(_) => fail(args, &git, Error::Budget(budget.as_secs_f64())),
     }
 }
 
-/// The comment prefix git uses in this repository.
-fn comment_prefix(git: &Git) -> String {
-    match git
-        .config("core.commentString")
-        .or_else(|| git.config("core.commentChar"))
-    {
-        Some(c) if c != "auto" => c,
-        _ => "#".to_owned(),
-    }
-}
-
-async fn decide_and_write(args: &HookArgs, git: &Git, config: &Config) -> Result<Outcome> {
+async fn decide_and_write(
+    args: &HookArgs,
+    git: &Git,
+    state: &RepoState,
+    config: &Config,
+) -> Result<Outcome> {
     let source = args.source.as_deref().unwrap_or("");
     if matches!(source, "merge" | "squash") {
         return Ok(Outcome::Skipped(format!(
             "{source} commits keep git's message"
         )));
     }
-    if let Some(operation) = git.operation_in_progress()? {
+    if let Some(operation) = state.operation {
         return Ok(Outcome::Skipped(format!("a {operation} is in progress")));
     }
     let amending = source == "commit";
@@ -143,7 +133,7 @@ async fn decide_and_write(args: &HookArgs, git: &Git, config: &Config) -> Result
         .map_err(|err| Error::Io(format!("cannot read {}: {err}", args.msg_file.display())))?;
     let original = String::from_utf8(original)
         .map_err(|_| Error::Io("the message file is not UTF-8; leaving it alone".to_owned()))?;
-    let comment = comment_prefix(git);
+    let comment = git.comment_prefix();
     let file = MessageFile::parse(&original, &comment);
     let draft = file.text.trim();
     let polishing =
@@ -165,14 +155,21 @@ async fn decide_and_write(args: &HookArgs, git: &Git, config: &Config) -> Result
             },
         )
     } else {
-        base_for_index(git)
+        (!state.head).then(|| EMPTY_TREE.to_owned())
     };
     let Some((change, config)) = collect(git, config, against.as_deref())? else {
         return Ok(Outcome::Skipped("nothing is staged".to_owned()));
     };
     let request = Request {
         change: &change,
-        style: prompt::style_hints(&git.recent_subjects(30), git.branch().as_deref()),
+        style: prompt::style_hints(
+            &if state.head {
+                git.recent_subjects(30)
+            } else {
+                Vec::new()
+            },
+            state.branch.as_deref(),
+        ),
         draft: polishing.then(|| draft.to_owned()),
     };
     let generated = Generator::new(&config)?.message(&request).await?;
@@ -224,14 +221,13 @@ fn is_local(model: &str) -> bool {
     lmrelay::providers::resolve(model, None, None).is_ok_and(|t| t.provider.local)
 }
 
-/// The configured types, or the repository's commitlint types.
+/// The configured types, or the repository's commitlint types (`git` is
+/// addressed at the top of the working tree).
 fn allowed_types(git: &Git, config: &Config) -> Vec<String> {
     if !config.auto_detect {
         return config.types.clone();
     }
-    let Ok(root) = git.root() else {
-        return config.types.clone();
-    };
+    let root = git.dir();
     message::COMMITLINT_FILES
         .iter()
         .filter_map(|name| std::fs::read_to_string(root.join(name)).ok())
@@ -265,7 +261,7 @@ fn write_atomically(path: &Path, content: &str) -> Result<()> {
 /// where git keeps `#` lines, so there the reason only goes to stderr.
 fn fail(args: &HookArgs, git: &Git, err: Error) -> Outcome {
     if matches!(args.source.as_deref(), None | Some("" | "template")) {
-        let prefix = comment_prefix(git);
+        let prefix = git.comment_prefix();
         let reason = err.to_string().replace('\n', " ");
         let line = format!("{prefix} commit-polish: {reason}; your message was left as it was.\n");
         if let Ok(mut original) = std::fs::read(&args.msg_file) {

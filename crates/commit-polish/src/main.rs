@@ -237,6 +237,7 @@ async fn polish(
     hint: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let root = git.root()?;
+    let git = &Git::new(&root);
     let config = config::load(config::user_config_path().as_deref(), Some(&root), &env)?;
     let against = hook::base_for_index(git);
     let Some((change, config)) = hook::collect(git, &config, against.as_deref())? else {

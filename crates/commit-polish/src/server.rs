@@ -8,8 +8,23 @@ use std::time::Duration;
 /// How long to wait for these small questions.
 const ASK_TIMEOUT: Duration = Duration::from_secs(2);
 
-fn client() -> Option<reqwest::Client> {
-    reqwest::Client::builder().timeout(ASK_TIMEOUT).build().ok()
+/// For `http://` servers: no certificates loaded (they cost milliseconds).
+static PLAIN: std::sync::LazyLock<Option<reqwest::Client>> = std::sync::LazyLock::new(|| {
+    reqwest::Client::builder()
+        .timeout(ASK_TIMEOUT)
+        .tls_certs_only([])
+        .build()
+        .ok()
+});
+static TLS: std::sync::LazyLock<Option<reqwest::Client>> =
+    std::sync::LazyLock::new(|| reqwest::Client::builder().timeout(ASK_TIMEOUT).build().ok());
+
+fn client(url: &str) -> Option<&'static reqwest::Client> {
+    if url.starts_with("https://") {
+        TLS.as_ref()
+    } else {
+        PLAIN.as_ref()
+    }
 }
 
 /// The server root (the API base without its `/v1`).
@@ -21,7 +36,14 @@ fn root(api_base: &str) -> &str {
 /// The model's context size in tokens, if the server reports it.
 pub async fn context_size(api_base: &str) -> Option<usize> {
     let url = format!("{}/models", api_base.trim_end_matches('/'));
-    let body: serde_json::Value = client()?.get(url).send().await.ok()?.json().await.ok()?;
+    let body: serde_json::Value = client(&url)?
+        .get(&url)
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
     let n = body
         .pointer("/data/0/meta/n_ctx")
         .and_then(serde_json::Value::as_u64)?;
@@ -31,8 +53,8 @@ pub async fn context_size(api_base: &str) -> Option<usize> {
 /// The exact token count of `text`, if the server has `/tokenize`.
 pub async fn count_tokens(api_base: &str, text: &str) -> Option<usize> {
     let url = format!("{}/tokenize", root(api_base));
-    let response = client()?
-        .post(url)
+    let response = client(&url)?
+        .post(&url)
         .json(&serde_json::json!({ "content": text }))
         .send()
         .await

@@ -34,7 +34,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// runtime that will use it.
 #[derive(Debug, Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    http: std::sync::Arc<transport::HttpClients>,
     retry: RetryPolicy,
     timeout: Duration,
 }
@@ -79,7 +79,7 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
         Ok(Client {
-            http: transport::build_client(self.connect_timeout)?,
+            http: std::sync::Arc::new(transport::HttpClients::new(self.connect_timeout)),
             retry: self.retry,
             timeout: self.timeout,
         })
@@ -186,7 +186,8 @@ impl Client {
     ) -> Result<bytes::Bytes> {
         let limit = self.attempt_timeout(options);
         let call = async {
-            let response = transport::send(&self.http, target, wire, map_error).await?;
+            let http = self.http.for_url(&wire.url)?;
+            let response = transport::send(http, target, wire, map_error).await?;
             read_body(target, &wire.url, response).await
         };
         tokio::time::timeout(limit, call)
@@ -204,12 +205,13 @@ impl Client {
         let first_wait = options.first_chunk_timeout.unwrap_or(base);
         let idle = options.idle_timeout.unwrap_or(base);
         let started = Instant::now();
-        let response = tokio::time::timeout(
-            first_wait,
-            transport::send(&self.http, &target, &wire, map_error),
-        )
-        .await
-        .map_err(|_| deadline_error(&target, &wire.url, "no response headers", first_wait))??;
+        let http = self.http.for_url(&wire.url)?;
+        let response =
+            tokio::time::timeout(first_wait, transport::send(http, &target, &wire, map_error))
+                .await
+                .map_err(|_| {
+                    deadline_error(&target, &wire.url, "no response headers", first_wait)
+                })??;
         let is_json = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)

@@ -56,18 +56,49 @@ pub fn redacted_headers(headers: &[(String, String)]) -> Vec<(&str, &str)> {
 /// Largest response body read (64 MiB): a bound on memory per call.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
-/// Builds the process-wide HTTP client.
-pub(crate) fn build_client(connect_timeout: Duration) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .user_agent(concat!("lmrelay/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|err| {
-            Error::new(
-                ErrorKind::APIConnection,
-                format!("could not build the HTTP client: {err}"),
-            )
+/// The HTTP clients of one [`crate::Client`]: one for `http://` URLs built
+/// without loading any certificate (local servers start in a millisecond),
+/// and one for `https://` URLs with the platform's roots, built on first use.
+#[derive(Debug)]
+pub(crate) struct HttpClients {
+    connect_timeout: Duration,
+    plain: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    tls: std::sync::OnceLock<Result<reqwest::Client, String>>,
+}
+
+impl HttpClients {
+    pub(crate) fn new(connect_timeout: Duration) -> Self {
+        Self {
+            connect_timeout,
+            plain: std::sync::OnceLock::new(),
+            tls: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The client for `url`.
+    pub(crate) fn for_url(&self, url: &str) -> Result<&reqwest::Client> {
+        let https = url
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+        let cell = if https { &self.tls } else { &self.plain };
+        cell.get_or_init(|| {
+            let builder = reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .user_agent(concat!("lmrelay/", env!("CARGO_PKG_VERSION")));
+            // No roots at all for plain HTTP: an https URL can never use this
+            // client (it would fail verification, not skip it).
+            let builder = if https {
+                builder
+            } else {
+                builder.tls_certs_only([])
+            };
+            builder
+                .build()
+                .map_err(|err| format!("could not build the HTTP client: {err}"))
         })
+        .as_ref()
+        .map_err(|msg| Error::new(ErrorKind::APIConnection, msg.clone()))
+    }
 }
 
 /// Sends `wire` and returns the response once its status says success; a
