@@ -524,3 +524,45 @@ fn mock_budget_comes_from_the_server_and_big_diffs_become_summaries() {
     assert!(last.contains("per-file summaries follow"), "{last}");
     assert!(last.contains("- report.txt (+2000 -0): "), "{last}");
 }
+
+#[test]
+fn mock_validator_command_rejections_go_back_to_the_model_then_leave_the_draft() {
+    let m = mock();
+    let spec = "label=validator";
+    let repo = Repo::new();
+    repo.config_for(
+        "llamafile/mock",
+        &m.handle.fault_url(spec),
+        "[validation]\nmax_retries = 2\nvalidator_command = \"echo 'subject must mention a ticket' >&2; exit 1\"\n",
+    );
+    repo.install();
+    repo.stage_change();
+    repo.git_ok(&["commit", "-q", "-m", "draft stays"]);
+    assert_eq!(repo.last_message(), "draft stays");
+    assert_eq!(m.handle.attempts(spec), 3, "first answer and two repairs");
+    let last = m.handle.requests(spec).last().unwrap().body["messages"].clone();
+    let feedback = last.as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        feedback.contains("subject must mention a ticket"),
+        "{feedback}"
+    );
+}
+
+#[test]
+fn mock_bad_config_never_blocks_the_commit() {
+    let repo = Repo::new();
+    repo.config("[ai]\nmodle = \"typo\"\n");
+    repo.install();
+    repo.stage_change();
+    let out = repo.git(&["commit", "-q", "-m", "still committed"]);
+    assert!(out.status.success());
+    assert_eq!(repo.last_message(), "still committed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("config.toml (line 2)") && stderr.contains("modle"),
+        "{stderr}"
+    );
+}
