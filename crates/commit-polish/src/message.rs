@@ -149,12 +149,12 @@ pub fn clean_reply(reply: &str) -> String {
         .or_else(|| text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))
         .or_else(|| text.strip_prefix('`').and_then(|t| t.strip_suffix('`')))
         .unwrap_or(text);
-    text.lines()
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_owned()
+    let mut lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    // The most common slip: a period at the end of the first line.
+    if let Some(first) = lines.first_mut() {
+        *first = first.trim_end_matches('.');
+    }
+    lines.join("\n").trim().to_owned()
 }
 
 static HEADER: LazyLock<Option<Regex>> = LazyLock::new(|| {

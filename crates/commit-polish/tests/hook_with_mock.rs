@@ -566,3 +566,19 @@ fn mock_bad_config_never_blocks_the_commit() {
         "{stderr}"
     );
 }
+
+#[test]
+fn mock_server_without_json_mode_gets_free_text_cleaned_up() {
+    let m = mock();
+    let spec = "reject_json,reply=Commit_message:_fix(core):_handle_empty_input.%3C%2Fs%3E";
+    let repo = Repo::new();
+    repo.config_for("llamafile/mock", &m.handle.fault_url(spec), "");
+    repo.install();
+    repo.stage_change();
+    repo.git_ok(&["commit", "-q"]);
+    assert_eq!(repo.last_message(), "fix(core): handle empty input");
+    // The mock records the spec as decoded from the URL path.
+    let requests = m.handle.requests(&spec.replace("%3C%2Fs%3E", "</s>"));
+    assert_eq!(requests.len(), 2, "JSON refused, then free text");
+    assert!(requests[1].body.get("response_format").is_none());
+}

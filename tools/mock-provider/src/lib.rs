@@ -266,6 +266,12 @@ async fn respond(
             json!({"error": {"code": 400, "message": "Invalid JSON in request body", "type": "invalid_request_error"}}).to_string(),
         );
     };
+    if spec.reject_json && request.get("response_format").is_some() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            json!({"error": {"message": "response_format is not supported by this server", "type": "invalid_request_error"}}).to_string(),
+        );
+    }
     let model = request
         .get("model")
         .and_then(Value::as_str)

@@ -45,6 +45,8 @@ pub struct FaultSpec {
     pub error_200: bool,
     /// Answer a stream request with one JSON body (a server ignoring `stream`).
     pub stream_as_json: bool,
+    /// Refuse requests that carry a `response_format` (a server without JSON mode).
+    pub reject_json: bool,
     /// The context size `/v1/models` reports (llama.cpp's `meta.n_ctx`).
     pub n_ctx: Option<u64>,
     /// Reply text (`_` stands for a space).
@@ -87,6 +89,7 @@ impl FaultSpec {
                 "crlf" => spec.crlf = true,
                 "error_200" => spec.error_200 = true,
                 "n_ctx" => spec.n_ctx = Some(num()?),
+                "reject_json" => spec.reject_json = true,
                 "stream_as_json" => spec.stream_as_json = true,
                 "reply" => spec.reply = Some(value.replace('_', " ")),
                 // A free name, so tests can keep their requests apart.
