@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use futures::StreamExt;
 use lmrelay::types::JsonSchemaFormat;
 use lmrelay::{ChatMessage, ChatRequest, Client, ErrorKind, ResponseFormat};
 
@@ -38,7 +39,11 @@ pub struct Request<'a> {
 pub struct Generator<'c> {
     client: Client,
     config: &'c Config,
+    progress: Option<Progress>,
 }
+
+/// Receives the reply's text as it streams in (for a terminal display).
+pub type Progress = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 impl<'c> Generator<'c> {
     /// A generator for `config`.
@@ -46,7 +51,35 @@ impl<'c> Generator<'c> {
         Ok(Self {
             client: Client::builder().timeout(config.timeout).build()?,
             config,
+            progress: None,
         })
+    }
+
+    /// Streams replies and hands each piece of text to `progress`.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// One completion: streamed through `progress` when there is one.
+    async fn complete(&self, request: ChatRequest) -> Result<lmrelay::ChatCompletionResponse> {
+        let Some(progress) = &self.progress else {
+            return Ok(self.client.completion(request).await?);
+        };
+        let mut stream = self.client.completion_stream(request).await?;
+        let mut builder = lmrelay::stream::ChunkBuilder::default();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            if let Some(text) = chunk
+                .choices
+                .first()
+                .and_then(|c| c.delta.content.as_deref())
+            {
+                progress(text);
+            }
+            builder.push(&chunk);
+        }
+        Ok(builder.finish()?)
     }
 
     fn base_request(&self) -> ChatRequest {
@@ -130,7 +163,7 @@ impl<'c> Generator<'c> {
                     &file.diff[..cut],
                     truncated,
                 ));
-            let reply = self.client.completion(request).await?;
+            let reply = self.complete(request).await?;
             let summary = message::clean_reply(reply.content().unwrap_or_default());
             let summary = summary.lines().next().unwrap_or("").to_owned();
             lines.push(format!("- {} ({}): {summary}", file.path, file.stats()));
@@ -161,7 +194,7 @@ impl<'c> Generator<'c> {
                     },
                 });
             }
-            let reply = self.client.completion(request).await?;
+            let reply = self.complete(request).await?;
             let raw = reply.content().unwrap_or_default().to_owned();
             let candidate = if structured {
                 match serde_json::from_str::<Structured>(&raw) {

@@ -126,7 +126,10 @@ fn run_hook(args: &[String]) {
         .map(|c| c.time_budget)
         .unwrap_or_else(|_| Config::default().time_budget);
     hook::watchdog(budget);
+    // Keep the default panic report off the user's terminal: one line below says it.
+    std::panic::set_hook(Box::new(|_| {}));
     let outcome = std::panic::catch_unwind(|| {
+        failpoint(&env);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build();
@@ -146,6 +149,18 @@ fn run_hook(args: &[String]) {
             eprintln!("commit-polish: {err}; your message was left as it was");
         }
         Err(_) => eprintln!("commit-polish: internal error; your message was left as it was"),
+    }
+}
+
+/// `COMMIT_POLISH_FAILPOINT=panic` makes the hook panic, so tests can show
+/// that even a bug inside commit-polish never blocks a commit.
+#[expect(
+    clippy::panic,
+    reason = "a deliberate failpoint for the never-block tests"
+)]
+fn failpoint(env: &dyn Fn(&str) -> Option<String>) {
+    if env("COMMIT_POLISH_FAILPOINT").as_deref() == Some("panic") {
+        panic!("failpoint");
     }
 }
 
@@ -251,7 +266,6 @@ async fn polish(
     if interactive && !std::io::stdin().is_terminal() {
         bail!("polish asks what to do on a terminal: use --dry-run or --json when scripting");
     }
-    let generator = Generator::new(&config)?;
     let request = Request {
         change: &change,
         style,
@@ -262,6 +276,10 @@ async fn polish(
         let mut candidates = Vec::new();
         for i in 0..n {
             if i == 0 {
+                let generator = match &spinner {
+                    Some(spinner) => Generator::new(&config)?.with_progress(spinner.progress()),
+                    None => Generator::new(&config)?,
+                };
                 candidates.push(generator.message(&request).await?);
                 continue;
             }
@@ -312,26 +330,30 @@ async fn polish(
     }
 }
 
-/// A spinner with the elapsed time on stderr while the model writes; only
-/// on a terminal, and gone (line cleared) when dropped.
+/// A spinner with the elapsed time and the tail of the streamed reply on
+/// stderr while the model writes; only on a terminal, and gone (line
+/// cleared) when dropped.
 struct Spinner {
     done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tail: std::sync::Arc<std::sync::Mutex<String>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Spinner {
     fn start(model: &str) -> Self {
         let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let tail = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let thread = std::io::stderr().is_terminal().then(|| {
-            let done = done.clone();
+            let (done, tail) = (done.clone(), tail.clone());
             let model = model.to_owned();
             std::thread::spawn(move || {
                 let started = std::time::Instant::now();
                 let frames = ['|', '/', '-', '\\'];
                 let mut i = 0;
                 while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let text = tail.lock().map(|t| t.clone()).unwrap_or_default();
                     eprint!(
-                        "\r{} writing with {model}... {:.1} s",
+                        "\r\x1b[2K{} {model} {:.1} s {text}",
                         frames[i % 4],
                         started.elapsed().as_secs_f64()
                     );
@@ -342,7 +364,21 @@ impl Spinner {
                 eprint!("\r\x1b[2K");
             })
         });
-        Self { done, thread }
+        Self { done, tail, thread }
+    }
+
+    /// A progress callback that shows the last 50 characters streamed.
+    fn progress(&self) -> commit_polish::generate::Progress {
+        let tail = self.tail.clone();
+        std::sync::Arc::new(move |piece: &str| {
+            if let Ok(mut tail) = tail.lock() {
+                tail.push_str(&piece.replace(['\n', '\r'], " "));
+                let count = tail.chars().count();
+                if count > 50 {
+                    *tail = tail.chars().skip(count - 50).collect();
+                }
+            }
+        })
     }
 }
 

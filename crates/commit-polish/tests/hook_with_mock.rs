@@ -582,3 +582,26 @@ fn mock_server_without_json_mode_gets_free_text_cleaned_up() {
     assert_eq!(requests.len(), 2, "JSON refused, then free text");
     assert!(requests[1].body.get("response_format").is_none());
 }
+
+#[test]
+fn mock_a_panic_inside_the_hook_never_blocks_the_commit() {
+    let m = mock();
+    let mut repo = Repo::new();
+    repo.config_for("llamafile/mock", &m.handle.fault_url("label=panic"), "");
+    repo.install();
+    repo.stage_change();
+    repo.env
+        .push(("COMMIT_POLISH_FAILPOINT".into(), "panic".into()));
+    let out = repo.git(&["commit", "-q", "-m", "survives a panic"]);
+    assert!(out.status.success());
+    assert_eq!(repo.last_message(), "survives a panic");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("internal error; your message was left as it was"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked at"),
+        "no backtrace noise: {stderr}"
+    );
+}
