@@ -227,3 +227,58 @@ fn mock_worktree_commit_works() {
         .to_owned();
     assert!(prompt.contains("w.txt"), "{prompt}");
 }
+
+#[test]
+fn mock_generated_message_sits_above_gits_comment_block() {
+    let m = mock();
+    let mut repo = Repo::new();
+    repo.config_for("llamafile/mock", &m.handle.fault_url("label=block"), "");
+    repo.install();
+    repo.stage_change();
+    let seen = repo.path().join("seen.txt");
+    let editor = repo.home.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!("#!/bin/sh\ncp \"$1\" '{}'\n", seen.display()),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&editor)
+        .status()
+        .unwrap();
+    repo.env
+        .push(("GIT_EDITOR".into(), editor.display().to_string()));
+    repo.git_ok(&["commit", "-q"]);
+    let seen = std::fs::read_to_string(seen).unwrap();
+    assert!(
+        seen.starts_with(&format!(
+            "{MOCK_MESSAGE}\n\n# Please enter the commit message"
+        )),
+        "{seen}"
+    );
+    assert!(seen.contains("# Changes to be committed:"), "{seen}");
+    assert_eq!(repo.last_message(), MOCK_MESSAGE);
+}
+
+#[test]
+fn mock_squash_merge_keeps_gits_message() {
+    let m = mock();
+    let repo = Repo::new();
+    repo.config_for("llamafile/mock", &m.handle.fault_url("label=squash"), "");
+    repo.git_ok(&["checkout", "-q", "-b", "feature"]);
+    repo.write("f.txt", "f\n");
+    repo.git_ok(&["add", "f.txt"]);
+    repo.git_ok(&["commit", "-q", "-m", "feature work"]);
+    repo.git_ok(&["checkout", "-q", "main"]);
+    repo.install();
+    repo.git_ok(&["merge", "-q", "--squash", "feature"]);
+    repo.git_ok(&["commit", "-q", "--no-edit"]);
+    assert!(
+        repo.last_message()
+            .starts_with("Squashed commit of the following:"),
+        "{}",
+        repo.last_message()
+    );
+    assert_eq!(m.handle.attempts("label=squash"), 0);
+}
