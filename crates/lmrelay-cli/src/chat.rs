@@ -53,6 +53,10 @@ pub struct ChatArgs {
     /// Print the whole response as JSON (with --stream: one chunk per line).
     #[arg(long)]
     json: bool,
+    /// Answer with this text without calling the network (LiteLLM's
+    /// mock_response); `litellm.RateLimitError` and the like fail instead.
+    #[arg(long, value_name = "TEXT")]
+    mock_response: Option<String>,
 }
 
 fn read_prompt(prompt: Option<String>) -> Result<String, Failure> {
@@ -119,6 +123,9 @@ fn build_request(args: &ChatArgs, prompt: String) -> Result<ChatRequest, Failure
     }
     if args.stream {
         request = request.include_usage(true);
+    }
+    if let Some(mock) = &args.mock_response {
+        request = request.mock_response(mock.as_str());
     }
     Ok(request)
 }

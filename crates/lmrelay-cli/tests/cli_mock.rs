@@ -292,3 +292,28 @@ fn version_and_help() {
         .stdout(predicate::str::contains("--api-base <URL>"))
         .stdout(predicate::str::contains("Examples:"));
 }
+
+#[test]
+fn mock_response_flag_answers_without_a_server() {
+    lmrelay()
+        .args([
+            "chat",
+            "-m",
+            "openai/gpt-4o-mini",
+            "--mock-response",
+            "canned",
+            "Hi",
+        ])
+        .env_remove("OPENAI_API_KEY")
+        .assert()
+        .success()
+        .stdout("canned\n");
+    lmrelay()
+        .args(["chat", "-m", "openai/gpt-4o-mini", "--num-retries", "0"])
+        .args(["--mock-response", "litellm.RateLimitError", "Hi"])
+        .assert()
+        .code(19)
+        .stderr(predicate::str::starts_with(
+            "error: RateLimit: this is a mock RateLimitError",
+        ));
+}
