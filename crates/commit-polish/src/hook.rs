@@ -134,7 +134,16 @@ async fn decide_and_write(
     let original = String::from_utf8(original)
         .map_err(|_| Error::Io("the message file is not UTF-8; leaving it alone".to_owned()))?;
     let comment = git.comment_prefix();
-    let file = MessageFile::parse(&original, &comment);
+    // A -m/-F message is kept by git as written (`#123 fix` included), so it
+    // is all draft; other sources get git's comment block after the text.
+    let file = if source == "message" {
+        MessageFile {
+            text: original.clone(),
+            comments: String::new(),
+        }
+    } else {
+        MessageFile::parse(&original, &comment)
+    };
     let draft = file.text.trim();
     let polishing =
         matches!(source, "message" | "commit") || (source.is_empty() && !draft.is_empty());

@@ -394,3 +394,27 @@ fn mock_a_panic_inside_the_hook_never_blocks_the_commit() {
         "no backtrace noise: {stderr}"
     );
 }
+
+#[test]
+fn mock_draft_lines_starting_with_a_hash_are_part_of_the_draft() {
+    let m = mock();
+    let spec = "label=hashdraft";
+    let repo = Repo::new();
+    repo.config_for("llamafile/mock", &m.handle.fault_url(spec), "");
+    repo.install();
+    repo.stage_change();
+    repo.git_ok(&["commit", "-q", "-m", "#123 fix the greeting"]);
+    assert_eq!(
+        repo.last_message(),
+        MOCK_MESSAGE,
+        "no stray draft line below the message"
+    );
+    let prompt = m.handle.requests(spec)[0].body["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        prompt.contains("#123 fix the greeting"),
+        "the whole draft reaches the model: {prompt}"
+    );
+}
