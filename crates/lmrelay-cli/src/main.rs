@@ -4,6 +4,7 @@
 
 mod chat;
 mod exit;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Send a chat completion and print the reply.
     Chat(chat::ChatArgs),
+    /// Serve an OpenAI-compatible gateway for one model.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match cli.command {
             Command::Chat(args) => chat::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
         }
     });
     match outcome {

@@ -103,3 +103,65 @@ fn real_model_cli_overflow_exits_with_the_context_window_code() {
             "error: ContextWindowExceeded: ",
         ));
 }
+
+#[test]
+fn real_model_through_the_gateway() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lmrelay"))
+        .args([
+            "serve",
+            "--model",
+            "llamafile/smollm2",
+            "--api-base",
+            &base_url(),
+            "--port",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let gateway = format!("{}/v1", line.trim().strip_prefix("listening on ").unwrap());
+    let direct = chat()
+        .arg("Name a fruit.")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let through = Command::cargo_bin("lmrelay")
+        .unwrap()
+        .args([
+            "chat",
+            "-m",
+            "openai/llamafile/smollm2",
+            "--api-base",
+            &gateway,
+            "--api-key",
+            "none",
+        ])
+        .args([
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "16",
+            "--timeout",
+            "60",
+            "--stream",
+        ])
+        .args(["--system", "Answer in one short sentence.", "Name a fruit."])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        String::from_utf8(through).unwrap(),
+        String::from_utf8(direct).unwrap()
+    );
+}

@@ -317,3 +317,85 @@ fn mock_response_flag_answers_without_a_server() {
             "error: RateLimit: this is a mock RateLimitError",
         ));
 }
+
+/// Starts `lmrelay serve` and returns the child and its base URL.
+fn serve(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lmrelay"))
+        .arg("serve")
+        .args(args)
+        .args(["--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    (child, url)
+}
+
+#[test]
+fn mock_serve_then_chat_through_the_gateway() {
+    let m = mock();
+    let (mut child, url) = serve(&[
+        "--model",
+        "llamafile/mock-model",
+        "--api-base",
+        &m.handle.base_url(),
+    ]);
+    lmrelay()
+        .args([
+            "chat",
+            "-m",
+            "openai/llamafile/mock-model",
+            "--api-key",
+            "none",
+        ])
+        .args(["--api-base", &format!("{url}/v1"), "Hi"])
+        .assert()
+        .success()
+        .stdout("Hello from the mock provider.\n");
+    lmrelay()
+        .args([
+            "chat",
+            "-m",
+            "openai/llamafile/mock-model",
+            "--api-key",
+            "none",
+            "--stream",
+        ])
+        .args(["--api-base", &format!("{url}/v1"), "Hi"])
+        .assert()
+        .success()
+        .stdout("Hello from the mock provider.\n");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn serve_refuses_a_public_address_without_insecure() {
+    lmrelay()
+        .args([
+            "serve",
+            "--model",
+            "llamafile/x",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("refusing to listen on 0.0.0.0"));
+    lmrelay()
+        .args(["serve", "--model", "nosuch/x", "--port", "0"])
+        .assert()
+        .code(10)
+        .stderr(predicate::str::contains("unknown provider 'nosuch'"));
+}
