@@ -12,10 +12,7 @@
 
 mod common;
 
-use common::{Repo, mock};
-
-/// What the mock's schema-following reply renders to.
-const MOCK_MESSAGE: &str = "feat(mock-reply): mock reply\n\nmock reply";
+use common::{MOCK_MESSAGE, Repo, mock};
 
 #[test]
 fn mock_merge_squash_amend_cherry_pick_revert_are_left_alone() {
@@ -40,17 +37,7 @@ fn mock_merge_squash_amend_cherry_pick_revert_are_left_alone() {
         repo.last_message()
     );
     repo.git_ok(&["checkout", "-q", "side"]);
-    repo.write("later.txt", "later\n");
-    repo.git_ok(&["add", "later.txt"]);
-    // Written without hooks, so the message is the author's own.
-    repo.git_ok(&[
-        "-c",
-        "core.hooksPath=/nonexistent",
-        "commit",
-        "-q",
-        "-m",
-        "later side work",
-    ]);
+    repo.commit_without_hooks("later.txt", "later\n", "later side work");
     let later = repo.git_ok(&["rev-parse", "HEAD"]).trim().to_owned();
     repo.git_ok(&["checkout", "-q", "main"]);
     repo.git_ok(&["cherry-pick", &later]);
@@ -135,27 +122,9 @@ fn mock_rebase_keeps_every_replayed_message() {
     repo.config_for("llamafile/mock", &m.handle.fault_url("label=rebase"), "");
     repo.install();
     repo.git_ok(&["checkout", "-q", "-b", "topic"]);
-    repo.write("t.txt", "t\n");
-    repo.git_ok(&["add", "t.txt"]);
-    repo.git_ok(&[
-        "-c",
-        "core.hooksPath=/nonexistent",
-        "commit",
-        "-q",
-        "-m",
-        "topic work",
-    ]);
+    repo.commit_without_hooks("t.txt", "t\n", "topic work");
     repo.git_ok(&["checkout", "-q", "main"]);
-    repo.write("m.txt", "m\n");
-    repo.git_ok(&["add", "m.txt"]);
-    repo.git_ok(&[
-        "-c",
-        "core.hooksPath=/nonexistent",
-        "commit",
-        "-q",
-        "-m",
-        "main moves on",
-    ]);
+    repo.commit_without_hooks("m.txt", "m\n", "main moves on");
     repo.git_ok(&["checkout", "-q", "topic"]);
     repo.git_ok(&["rebase", "-q", "main"]);
     assert_eq!(repo.last_message(), "topic work");

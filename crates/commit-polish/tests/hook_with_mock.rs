@@ -13,10 +13,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Repo, dead_url, mock};
-
-/// What the mock's schema-following reply renders to.
-const MOCK_MESSAGE: &str = "feat(mock-reply): mock reply\n\nmock reply";
+use common::{MOCK_MESSAGE, Repo, dead_url, mock};
 
 #[test]
 fn mock_plain_commit_gets_a_generated_message() {

@@ -15,6 +15,9 @@ use std::process::{Command, Output};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_commit-polish");
 
+/// What the mock's schema-following reply renders to.
+pub const MOCK_MESSAGE: &str = "feat(mock-reply): mock reply\n\nmock reply";
+
 pub struct Repo {
     pub dir: tempfile::TempDir,
     pub home: tempfile::TempDir,
@@ -121,6 +124,20 @@ impl Repo {
             "pub fn greet() -> &'static str {\n    \"hello\"\n}\n",
         );
         self.git_ok(&["add", "src/greet.rs"]);
+    }
+
+    /// Writes, stages and commits a file with hooks off (the author's own message).
+    pub fn commit_without_hooks(&self, path: &str, content: &str, message: &str) {
+        self.write(path, content);
+        self.git_ok(&["add", path]);
+        self.git_ok(&[
+            "-c",
+            "core.hooksPath=/nonexistent",
+            "commit",
+            "-q",
+            "-m",
+            message,
+        ]);
     }
 
     pub fn last_message(&self) -> String {
