@@ -4,7 +4,8 @@
 #
 # Usage: bench/run.sh [--quick] [SUITE...]
 #   suites: sdk, commit-polish (default: all of them)
-#   --quick: fewer runs (a smoke test of the harness, not numbers to quote)
+#   --quick: fewer runs (a smoke test of the harness, not numbers to quote;
+#            it still overwrites bench/results/, so do not commit those)
 # Not yet: the gateway, scaling and streaming suites (they need the full
 # gateway of issue 6).
 set -euo pipefail
