@@ -349,31 +349,23 @@ fn mock_serve_then_chat_through_the_gateway() {
         "--api-base",
         &m.handle.base_url(),
     ]);
-    lmrelay()
-        .args([
+    for stream in [false, true] {
+        let mut cmd = lmrelay();
+        cmd.args([
             "chat",
             "-m",
             "openai/llamafile/mock-model",
             "--api-key",
             "none",
         ])
-        .args(["--api-base", &format!("{url}/v1"), "Hi"])
-        .assert()
-        .success()
-        .stdout("Hello from the mock provider.\n");
-    lmrelay()
-        .args([
-            "chat",
-            "-m",
-            "openai/llamafile/mock-model",
-            "--api-key",
-            "none",
-            "--stream",
-        ])
-        .args(["--api-base", &format!("{url}/v1"), "Hi"])
-        .assert()
-        .success()
-        .stdout("Hello from the mock provider.\n");
+        .args(["--api-base", &format!("{url}/v1"), "Hi"]);
+        if stream {
+            cmd.arg("--stream");
+        }
+        cmd.assert()
+            .success()
+            .stdout("Hello from the mock provider.\n");
+    }
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -142,49 +142,46 @@ async fn mock_recovers_after_transient_failures() {
     assert_eq!(mock.attempts(spec), 3);
 }
 
-#[tokio::test]
-async fn mock_retry_after_seconds_is_honoured() {
+/// One 429/503 with the given wait advice, then success: two attempts, and
+/// the time between them within `min..max` milliseconds.
+async fn assert_waited(spec: &str, min_ms: u64, max_ms: u64) {
     let mock = mock_provider::start().await.unwrap();
-    let spec = "status=429,retry_after=1,fail_times=1";
     let started = Instant::now();
     fast_client()
         .completion(chat(&mock.fault_url(spec)).num_retries(1))
         .await
         .unwrap();
     let elapsed = started.elapsed();
-    assert_eq!(mock.attempts(spec), 2);
-    assert!(elapsed >= Duration::from_millis(1000), "{elapsed:?}");
-    assert!(elapsed < Duration::from_millis(2500), "{elapsed:?}");
+    assert_eq!(mock.attempts(spec), 2, "{spec}");
+    assert!(
+        elapsed >= Duration::from_millis(min_ms),
+        "{spec}: {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_millis(max_ms),
+        "{spec}: {elapsed:?}"
+    );
+}
+
+#[tokio::test]
+async fn mock_retry_after_seconds_is_honoured() {
+    assert_waited("status=429,retry_after=1,fail_times=1", 1000, 2500).await;
 }
 
 #[tokio::test]
 async fn mock_retry_after_ms_is_honoured_and_wins() {
-    let mock = mock_provider::start().await.unwrap();
-    let spec = "status=503,retry_after=30,retry_after_ms=400,fail_times=1";
-    let started = Instant::now();
-    fast_client()
-        .completion(chat(&mock.fault_url(spec)).num_retries(1))
-        .await
-        .unwrap();
-    let elapsed = started.elapsed();
-    assert!(elapsed >= Duration::from_millis(400), "{elapsed:?}");
-    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    assert_waited(
+        "status=503,retry_after=30,retry_after_ms=400,fail_times=1",
+        400,
+        1500,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn mock_retry_after_http_date_is_honoured() {
-    let mock = mock_provider::start().await.unwrap();
-    let spec = "status=429,retry_after_date=2,fail_times=1";
-    let started = Instant::now();
-    fast_client()
-        .completion(chat(&mock.fault_url(spec)).num_retries(1))
-        .await
-        .unwrap();
-    let elapsed = started.elapsed();
-    assert_eq!(mock.attempts(spec), 2);
     // HTTP dates have one-second resolution: the wait is between 1 and 2 s.
-    assert!(elapsed >= Duration::from_millis(900), "{elapsed:?}");
-    assert!(elapsed < Duration::from_millis(3000), "{elapsed:?}");
+    assert_waited("status=429,retry_after_date=2,fail_times=1", 900, 3000).await;
 }
 
 #[tokio::test]
