@@ -238,6 +238,30 @@ impl<'c> Generator<'c> {
     }
 }
 
+/// `n` candidate messages for one change. Later candidates sample hotter
+/// than the first so they differ; `progress` sees every reply stream in.
+pub async fn candidates(
+    config: &Config,
+    input: &Request<'_>,
+    n: u8,
+    progress: Option<Progress>,
+) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(usize::from(n));
+    for i in 0..n {
+        let varied = Config {
+            temperature: (config.temperature + 0.3 * f64::from(i)).min(1.2),
+            ..config.clone()
+        };
+        let config = if i == 0 { config } else { &varied };
+        let mut generator = Generator::new(config)?;
+        if let Some(progress) = &progress {
+            generator = generator.with_progress(progress.clone());
+        }
+        out.push(generator.message(input).await?);
+    }
+    Ok(out)
+}
+
 /// Whether the provider refused structured output (so free text is tried).
 fn rejects_json(err: &lmrelay::Error) -> bool {
     matches!(

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use commit_polish::config::{self, Config};
-use commit_polish::generate::{Generator, Request};
+use commit_polish::generate::{self, Request};
 use commit_polish::git::Git;
 use commit_polish::hook::{self, HookArgs, Outcome};
 use commit_polish::{doctor, install, prompt};
@@ -273,23 +273,8 @@ async fn polish(
     };
     loop {
         let spinner = interactive.then(|| Spinner::start(&config.model));
-        let mut candidates = Vec::new();
-        for i in 0..n {
-            if i == 0 {
-                let generator = match &spinner {
-                    Some(spinner) => Generator::new(&config)?.with_progress(spinner.progress()),
-                    None => Generator::new(&config)?,
-                };
-                candidates.push(generator.message(&request).await?);
-                continue;
-            }
-            // Later candidates sample hotter, so they differ from the first.
-            let varied = Config {
-                temperature: (config.temperature + 0.3 * f64::from(i)).min(1.2),
-                ..config.clone()
-            };
-            candidates.push(Generator::new(&varied)?.message(&request).await?);
-        }
+        let progress = spinner.as_ref().map(Spinner::progress);
+        let candidates = generate::candidates(&config, &request, n, progress).await?;
         drop(spinner);
         if json {
             println!("{}", serde_json::json!({ "candidates": candidates }));
