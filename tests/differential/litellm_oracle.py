@@ -11,6 +11,9 @@ the installed LiteLLM does.
     "$PY" tests/differential/litellm_oracle.py models [--all-providers] > cases.json
     "$PY" tests/differential/litellm_oracle.py errors < error_cases.json
     "$PY" tests/differential/litellm_oracle.py version
+    "$PY" tests/differential/litellm_oracle.py cost < tests/differential/cost_cases.json
+    "$PY" tests/differential/litellm_oracle.py model_info < tests/differential/model_info_models.json
+    "$PY" tests/differential/litellm_oracle.py tokens < tests/differential/token_cases.json
 
 resolve
     in : [{"model": str, "api_base": null|str, "api_key": null|str,
@@ -37,12 +40,83 @@ models
     --all-providers also one "<prefix>/test-model" case per entry of the live
     litellm.provider_list not already covered (except chatgpt and
     github_copilot, whose resolution starts an OAuth login).
+
+cost, model_info and tokens run with the network blocked (socket connect and
+getaddrinfo raise OSError; attempts are counted on stderr), so a local ollama
+server or a reachable CDN cannot change the answer. Numbers that are floats in
+LiteLLM are printed as repr(float) strings (shortest round-trip form); the
+"*_decimal" fields are format(decimal.Decimal(repr(x)), "f"), i.e. the same
+value in plain fixed-point notation (no exponent), for Rust Decimal parsing.
+
+cost            (cases: cost_cases.json, made by make_cost_cases.py)
+    in : [{"id": str, "model": str, "custom_llm_provider": null|str,
+           "usage": {"prompt_tokens": int, "completion_tokens": int,
+                     "cache_read_input_tokens"?: int,
+                     "cache_creation_input_tokens"?: int,
+                     "reasoning_tokens"?: int, "prompt_audio_tokens"?: int,
+                     "completion_audio_tokens"?: int},
+           "call_type"?: str, "tags"?: [str], "note"?: str}, ...]
+    out: [{"id", "model", "custom_llm_provider", "prompt_cost",
+           "completion_cost", "prompt_cost_decimal", "completion_cost_decimal",
+           "error", "error_message"}, ...]   (same order; costs null on error)
+    The call made is exactly
+        litellm.cost_per_token(model=model,
+                               custom_llm_provider=custom_llm_provider,
+                               prompt_tokens=P, completion_tokens=C,
+                               cache_read_input_tokens=CR (0 if absent),
+                               cache_creation_input_tokens=CC (0 if absent),
+                               [call_type=call_type,] [usage_object=U])
+    with everything else at its default (response_time_ms=0.0, no region,
+    no service_tier, no custom pricing). U is passed only when the usage has
+    reasoning_tokens, prompt_audio_tokens or completion_audio_tokens (when U
+    is given cost_per_token reads only U; otherwise it builds the same Usage
+    from the keyword arguments itself):
+        U = litellm.Usage(prompt_tokens=P, completion_tokens=C,
+                          total_tokens=P + C,
+                          prompt_tokens_details={"cached_tokens": CR,
+                                                 ["audio_tokens": PA]},
+                          completion_tokens_details={["reasoning_tokens": R,]
+                                                     ["audio_tokens": CA]},
+                          cache_read_input_tokens=CR,
+                          cache_creation_input_tokens=CC)
+    i.e. OpenAI conventions: P includes CR, CC and PA; C includes R and CA.
+    "error" is the exception class name (e.g. a model LiteLLM cannot map).
+
+model_info      (cases: model_info_models.json, made by make_cost_cases.py)
+    in : [{"model": str, "custom_llm_provider": null|str}, ...]
+    out: [{"model", "custom_llm_provider", "info": {...}|null,
+           "supports": {...}, "error", "error_message"}, ...]
+    info = litellm.get_model_info(model=, custom_llm_provider=) restricted to
+    MODEL_INFO_KEYS (cost fields as repr strings, the rest as LiteLLM returns
+    them). supports = {name: bool | {"error": class}} for
+    litellm.utils.supports_<name>(model=, custom_llm_provider=) with name in
+    response_schema, function_calling, vision, reasoning, prompt_caching
+    (the same functions litellm.supports_* re-exports, except
+    supports_prompt_caching, which only litellm.utils has). They run even
+    when get_model_info raised.
+
+tokens          (cases: token_cases.json, made by make_token_cases.py)
+    in : [{"id": str, "model": str, "text"?: str, "messages"?: [...],
+           "tools"?: [...], "tool_choice"?: ..., "note"?: str}, ...]
+    out: [{"id", "model", "count", "encodings", "error", "error_message"}, ...]
+    count = litellm.token_counter(model=model, text=text) when "text" is
+    present, else litellm.token_counter(model=model, messages=messages,
+    tools=tools, tool_choice=tool_choice) (absent -> None). "encodings" lists
+    the tiktoken encodings (Encoding.name) whose encode() ran for the case:
+    the tokenizer LiteLLM really used ([] when nothing was encoded or a
+    HuggingFace tokenizer was used). tiktoken loads its BPE files from
+    TIKTOKEN_CACHE_DIR, which litellm.litellm_core_utils.default_encoding
+    sets, at import, to LiteLLM's bundled litellm_core_utils/tokenizers/
+    (cl100k_base, o200k_base, p50k_base; CUSTOM_TIKTOKEN_CACHE_DIR overrides
+    it), so OpenAI-model counting needs no network.
 """
 
 import contextlib
+import decimal
 import json
 import os
 import re
+import socket
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -286,15 +360,288 @@ def cmd_version():
     }
 
 
+# --------------------------------------------------------------------------
+# cost / model_info / tokens
+# --------------------------------------------------------------------------
+
+
+def block_network():
+    """Make every outbound connection fail fast with OSError; count attempts."""
+    attempts = {"n": 0, "targets": []}
+
+    def _refuse(what, target):
+        attempts["n"] += 1
+        if len(attempts["targets"]) < 20:
+            attempts["targets"].append(f"{what}:{target}")
+        raise OSError(f"oracle: network disabled ({what} {target})")
+
+    orig_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *a, **kw):
+        if host in (None, "localhost") or (isinstance(host, str) and host.startswith(("127.", "::1"))):
+            return orig_getaddrinfo(host, *a, **kw)
+        _refuse("getaddrinfo", host)
+
+    def connect(self, address):
+        if self.family == getattr(socket, "AF_UNIX", None):
+            return _orig_connect(self, address)
+        _refuse("connect", address)
+
+    def connect_ex(self, address):
+        connect(self, address)
+
+    _orig_connect = socket.socket.connect
+    socket.getaddrinfo = getaddrinfo
+    socket.socket.connect = connect
+    socket.socket.connect_ex = connect_ex
+    return attempts
+
+
+def report_network(attempts, cmd):
+    if attempts["n"]:
+        print(
+            f"oracle {cmd}: {attempts['n']} blocked network attempt(s): {attempts['targets']}",
+            file=sys.stderr,
+        )
+
+
+def _num_str(x):
+    """repr() of a float (shortest round-trip); ints become floats first."""
+    if x is None:
+        return None
+    if isinstance(x, bool):
+        raise TypeError(f"expected a number, got bool {x!r}")
+    if isinstance(x, (int, float)):
+        return repr(float(x))
+    return str(x)
+
+
+def _dec_str(x):
+    """The same value as _num_str(x), as a fixed-point decimal string."""
+    r = _num_str(x)
+    if r is None:
+        return None
+    d = decimal.Decimal(r)
+    if not d.is_finite():
+        return r
+    return format(d, "f")
+
+
+_USAGE_KEYS = {
+    "prompt_tokens",
+    "completion_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "reasoning_tokens",
+    "prompt_audio_tokens",
+    "completion_audio_tokens",
+}
+_USAGE_OBJECT_KEYS = ("reasoning_tokens", "prompt_audio_tokens", "completion_audio_tokens")
+
+
+def cost_call_kwargs(litellm, case):
+    """The keyword arguments cmd_cost passes to litellm.cost_per_token."""
+    usage = case.get("usage") or {}
+    unknown = set(usage) - _USAGE_KEYS
+    if unknown:
+        raise ValueError(f"case {case.get('id')}: unknown usage keys {sorted(unknown)}")
+    p = int(usage.get("prompt_tokens", 0))
+    c = int(usage.get("completion_tokens", 0))
+    cr = int(usage.get("cache_read_input_tokens", 0))
+    cc = int(usage.get("cache_creation_input_tokens", 0))
+    kwargs = dict(
+        model=case["model"],
+        custom_llm_provider=case.get("custom_llm_provider"),
+        prompt_tokens=p,
+        completion_tokens=c,
+        cache_read_input_tokens=cr,
+        cache_creation_input_tokens=cc,
+    )
+    if case.get("call_type"):
+        kwargs["call_type"] = case["call_type"]
+    if any(k in usage for k in _USAGE_OBJECT_KEYS):
+        ptd = {"cached_tokens": cr}
+        if "prompt_audio_tokens" in usage:
+            ptd["audio_tokens"] = int(usage["prompt_audio_tokens"])
+        ctd = {}
+        if "reasoning_tokens" in usage:
+            ctd["reasoning_tokens"] = int(usage["reasoning_tokens"])
+        if "completion_audio_tokens" in usage:
+            ctd["audio_tokens"] = int(usage["completion_audio_tokens"])
+        kwargs["usage_object"] = litellm.Usage(
+            prompt_tokens=p,
+            completion_tokens=c,
+            total_tokens=p + c,
+            prompt_tokens_details=ptd,
+            completion_tokens_details=ctd or None,
+            cache_read_input_tokens=cr,
+            cache_creation_input_tokens=cc,
+        )
+    return kwargs
+
+
+def cmd_cost(cases):
+    litellm = import_litellm()
+    attempts = block_network()
+    out = []
+    for i, case in enumerate(cases):
+        res = {
+            "id": case.get("id", str(i)),
+            "model": case.get("model"),
+            "custom_llm_provider": case.get("custom_llm_provider"),
+            "prompt_cost": None,
+            "completion_cost": None,
+            "prompt_cost_decimal": None,
+            "completion_cost_decimal": None,
+            "error": None,
+            "error_message": None,
+        }
+        kwargs = cost_call_kwargs(litellm, case)
+        with contextlib.redirect_stdout(sys.stderr):
+            try:
+                pc, cc = litellm.cost_per_token(**kwargs)
+                res.update(
+                    prompt_cost=_num_str(pc),
+                    completion_cost=_num_str(cc),
+                    prompt_cost_decimal=_dec_str(pc),
+                    completion_cost_decimal=_dec_str(cc),
+                )
+            except Exception as e:  # noqa: BLE001
+                res["error"] = type(e).__name__
+                res["error_message"] = _first_line(str(e))
+        out.append(res)
+    report_network(attempts, "cost")
+    return out
+
+
+# Kept from litellm.get_model_info(); the *cost* ones are printed as repr strings.
+MODEL_INFO_KEYS = (
+    "key",
+    "max_tokens",
+    "max_input_tokens",
+    "max_output_tokens",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "mode",
+    "litellm_provider",
+    "supports_function_calling",
+    "supports_vision",
+    "supports_response_schema",
+    "supports_reasoning",
+    "supports_prompt_caching",
+    "supports_system_messages",
+    "supports_tool_choice",
+)
+SUPPORTS_FNS = ("response_schema", "function_calling", "vision", "reasoning", "prompt_caching")
+
+
+def _info_value(key, v):
+    if "cost" in key and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return _num_str(v)
+    return v
+
+
+def cmd_model_info(cases):
+    litellm = import_litellm()
+    import litellm.utils as litellm_utils  # supports_prompt_caching is not re-exported
+
+    attempts = block_network()
+    out = []
+    for case in cases:
+        if isinstance(case, str):
+            case = {"model": case, "custom_llm_provider": None}
+        model = case.get("model")
+        prov = case.get("custom_llm_provider")
+        res = {
+            "model": model,
+            "custom_llm_provider": prov,
+            "info": None,
+            "supports": {},
+            "error": None,
+            "error_message": None,
+        }
+        with contextlib.redirect_stdout(sys.stderr):
+            try:
+                info = litellm.get_model_info(model=model, custom_llm_provider=prov)
+                res["info"] = {k: _info_value(k, info.get(k)) for k in MODEL_INFO_KEYS}
+            except Exception as e:  # noqa: BLE001
+                res["error"] = type(e).__name__
+                res["error_message"] = _first_line(str(e))
+            for name in SUPPORTS_FNS:
+                fn = getattr(litellm_utils, f"supports_{name}")
+                try:
+                    res["supports"][name] = bool(fn(model=model, custom_llm_provider=prov))
+                except Exception as e:  # noqa: BLE001
+                    res["supports"][name] = {"error": type(e).__name__}
+        out.append(res)
+    report_network(attempts, "model_info")
+    return out
+
+
+def _install_encoding_recorder():
+    import tiktoken
+
+    used = set()
+    orig = tiktoken.Encoding.encode
+
+    def encode(self, text, *a, **kw):
+        used.add(self.name)
+        return orig(self, text, *a, **kw)
+
+    tiktoken.Encoding.encode = encode
+    return used
+
+
+def cmd_tokens(cases):
+    litellm = import_litellm()
+    attempts = block_network()
+    used = _install_encoding_recorder()
+    out = []
+    for i, case in enumerate(cases):
+        res = {
+            "id": case.get("id", str(i)),
+            "model": case.get("model"),
+            "count": None,
+            "encodings": [],
+            "error": None,
+            "error_message": None,
+        }
+        used.clear()
+        with contextlib.redirect_stdout(sys.stderr):
+            try:
+                if "text" in case:
+                    n = litellm.token_counter(model=case["model"], text=case["text"])
+                else:
+                    n = litellm.token_counter(
+                        model=case["model"],
+                        messages=case.get("messages"),
+                        tools=case.get("tools"),
+                        tool_choice=case.get("tool_choice"),
+                    )
+                res["count"] = n
+            except Exception as e:  # noqa: BLE001
+                res["error"] = type(e).__name__
+                res["error_message"] = _first_line(str(e))
+        res["encodings"] = sorted(used)
+        out.append(res)
+    report_network(attempts, "tokens")
+    return out
+
+
 def main(argv):
-    if len(argv) < 2 or argv[1] not in ("resolve", "errors", "models", "version"):
+    stdin_cmds = {
+        "resolve": cmd_resolve,
+        "errors": cmd_errors,
+        "cost": cmd_cost,
+        "model_info": cmd_model_info,
+        "tokens": cmd_tokens,
+    }
+    if len(argv) < 2 or argv[1] not in (*stdin_cmds, "models", "version"):
         print(__doc__, file=sys.stderr)
         return 2
     cmd = argv[1]
-    if cmd == "resolve":
-        result = cmd_resolve(json.load(sys.stdin))
-    elif cmd == "errors":
-        result = cmd_errors(json.load(sys.stdin))
+    if cmd in stdin_cmds:
+        result = stdin_cmds[cmd](json.load(sys.stdin))
     elif cmd == "models":
         result = cmd_models(argv[2:])
     else:

@@ -7,7 +7,7 @@ pub const OTHER: u8 = 1;
 /// Bad command-line usage (clap uses 2 as well).
 pub const USAGE: u8 = 2;
 
-/// The exit code for an SDK error kind (10-24, in the README's table).
+/// The exit code for an SDK error kind (10-26, in the README's table).
 pub fn for_kind(kind: ErrorKind) -> u8 {
     match kind {
         ErrorKind::BadRequest => 10,
@@ -24,6 +24,8 @@ pub fn for_kind(kind: ErrorKind) -> u8 {
         ErrorKind::BadGateway => 21,
         ErrorKind::ServiceUnavailable => 22,
         ErrorKind::APIConnection => 23,
+        ErrorKind::JSONSchemaValidation => 25,
+        ErrorKind::BudgetExceeded => 26,
         _ => 24,
     }
 }

@@ -39,11 +39,15 @@ pub enum ErrorKind {
     APIConnection,
     /// Any other failure status, or a response that could not be understood.
     APIError,
+    /// The reply did not match the requested JSON schema (after any repairs).
+    JSONSchemaValidation,
+    /// The call would take the spend past the configured budget.
+    BudgetExceeded,
 }
 
 impl ErrorKind {
     /// All kinds, in declaration order.
-    pub const ALL: [ErrorKind; 15] = [
+    pub const ALL: [ErrorKind; 17] = [
         Self::BadRequest,
         Self::ContextWindowExceeded,
         Self::ContentPolicyViolation,
@@ -59,6 +63,8 @@ impl ErrorKind {
         Self::ServiceUnavailable,
         Self::APIConnection,
         Self::APIError,
+        Self::JSONSchemaValidation,
+        Self::BudgetExceeded,
     ];
 
     /// The LiteLLM exception class name for this kind (`RateLimitError`, ...).
@@ -79,6 +85,8 @@ impl ErrorKind {
             Self::ServiceUnavailable => "ServiceUnavailableError",
             Self::APIConnection => "APIConnectionError",
             Self::APIError => "APIError",
+            Self::JSONSchemaValidation => "JSONSchemaValidationError",
+            Self::BudgetExceeded => "BudgetExceededError",
         }
     }
 
@@ -100,6 +108,8 @@ impl ErrorKind {
             Self::ServiceUnavailable => "ServiceUnavailable",
             Self::APIConnection => "APIConnection",
             Self::APIError => "APIError",
+            Self::JSONSchemaValidation => "JSONSchemaValidation",
+            Self::BudgetExceeded => "BudgetExceeded",
         }
     }
 
@@ -119,13 +129,17 @@ impl ErrorKind {
             | Self::ContextWindowExceeded
             | Self::ContentPolicyViolation
             | Self::UnsupportedParams => 400,
+            Self::BudgetExceeded => 400,
             Self::Authentication => 401,
             Self::PermissionDenied => 403,
             Self::NotFound => 404,
             Self::Timeout => 408,
             Self::UnprocessableEntity => 422,
             Self::RateLimit => 429,
-            Self::InternalServer | Self::APIConnection | Self::APIError => 500,
+            Self::InternalServer
+            | Self::APIConnection
+            | Self::APIError
+            | Self::JSONSchemaValidation => 500,
             Self::BadGateway => 502,
             Self::ServiceUnavailable => 503,
         }
@@ -148,6 +162,7 @@ struct Inner {
     retry_after: Option<Duration>,
     should_retry: Option<bool>,
     body: Option<String>,
+    details: Option<serde_json::Value>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -172,6 +187,7 @@ impl Error {
             retry_after: None,
             should_retry: None,
             body: None,
+            details: None,
             source: None,
         }))
     }
@@ -210,6 +226,18 @@ impl Error {
     pub fn with_body(mut self, body: impl Into<String>) -> Self {
         self.0.body = Some(body.into());
         self
+    }
+
+    /// Attaches structured details (for JSONSchemaValidation: the raw reply,
+    /// the schema and each validation error with its schema path).
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.0.details = Some(details);
+        self
+    }
+
+    /// Structured details, when the error carries any.
+    pub fn details(&self) -> Option<&serde_json::Value> {
+        self.0.details.as_ref()
     }
 
     /// Keeps the underlying cause.
@@ -311,7 +339,9 @@ impl Error {
             | ErrorKind::BadGateway
             | ErrorKind::ServiceUnavailable
             | ErrorKind::APIConnection
-            | ErrorKind::APIError => "api_error",
+            | ErrorKind::APIError
+            | ErrorKind::JSONSchemaValidation => "api_error",
+            ErrorKind::BudgetExceeded => "budget_exceeded",
             ErrorKind::BadRequest
             | ErrorKind::ContextWindowExceeded
             | ErrorKind::ContentPolicyViolation

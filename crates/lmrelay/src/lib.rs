@@ -2,8 +2,10 @@
 
 pub mod blocking;
 mod client;
+pub mod cost;
 mod error;
 mod mock;
+pub mod models;
 pub mod providers;
 mod request;
 pub mod retry;
@@ -14,16 +16,19 @@ pub mod transport;
 use std::sync::LazyLock;
 
 pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT};
+pub use cost::{Cost, CostOptions, TokenUsage, cost_per_token};
 pub use error::{Error, ErrorKind, Result};
 pub use lmrelay_types as types;
 pub use lmrelay_types::{
     ChatCompletionChunk, ChatCompletionResponse, ChatMessage, EmbeddingResponse, ResponseFormat,
     Role, TextCompletionResponse, Usage,
 };
+pub use models::{ModelInfo, get_model_info};
 pub use request::{
     CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback, MockResponse, Request,
     TextRequest,
 };
+pub use rust_decimal::Decimal;
 pub use secret::ApiKey;
 pub use stream::ChatStream;
 
