@@ -340,6 +340,9 @@ pub struct ChatCompletionResponse {
     /// Fields this type does not model (llama.cpp's `timings`), kept as received.
     #[serde(flatten)]
     pub extra: JsonObject,
+    /// Cost, cache hit and provider, filled by the SDK; never serialized.
+    #[serde(skip)]
+    pub meta: crate::ResponseMeta,
 }
 
 fn chat_completion_object() -> String {
@@ -372,4 +375,16 @@ pub struct Choice {
     /// Log probabilities, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<serde_json::Value>,
+}
+
+impl ChatCompletionResponse {
+    /// The cost in USD, when the model's price is known (0 for local models).
+    pub fn cost(&self) -> Option<rust_decimal::Decimal> {
+        self.meta.cost
+    }
+
+    /// Whether this response came from the response cache.
+    pub fn cache_hit(&self) -> bool {
+        self.meta.cache_hit
+    }
 }

@@ -96,6 +96,9 @@ pub struct TextCompletionResponse {
     /// Fields this type does not model, kept as received.
     #[serde(flatten)]
     pub extra: JsonObject,
+    /// Cost, cache hit and provider, filled by the SDK; never serialized.
+    #[serde(skip)]
+    pub meta: crate::ResponseMeta,
 }
 
 /// One choice of a text completion.
@@ -113,4 +116,16 @@ pub struct TextChoice {
     /// Log probabilities, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<serde_json::Value>,
+}
+
+impl TextCompletionResponse {
+    /// The cost in USD, when the model's price is known (0 for local models).
+    pub fn cost(&self) -> Option<rust_decimal::Decimal> {
+        self.meta.cost
+    }
+
+    /// Whether this response came from the response cache.
+    pub fn cache_hit(&self) -> bool {
+        self.meta.cache_hit
+    }
 }

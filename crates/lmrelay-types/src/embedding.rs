@@ -67,6 +67,9 @@ pub struct EmbeddingResponse {
     /// Fields this type does not model, kept as received.
     #[serde(flatten)]
     pub extra: JsonObject,
+    /// Cost, cache hit and provider, filled by the SDK; never serialized.
+    #[serde(skip)]
+    pub meta: crate::ResponseMeta,
 }
 
 /// One embedding vector.
@@ -92,4 +95,16 @@ pub struct EmbeddingUsage {
     /// Same as prompt tokens.
     #[serde(default)]
     pub total_tokens: u64,
+}
+
+impl EmbeddingResponse {
+    /// The cost in USD, when the model's price is known (0 for local models).
+    pub fn cost(&self) -> Option<rust_decimal::Decimal> {
+        self.meta.cost
+    }
+
+    /// Whether this response came from the response cache.
+    pub fn cache_hit(&self) -> bool {
+        self.meta.cache_hit
+    }
 }

@@ -18,6 +18,7 @@ mod chunk;
 mod completion;
 mod embedding;
 mod error_body;
+mod meta;
 mod usage;
 
 pub use chat::*;
@@ -25,6 +26,7 @@ pub use chunk::*;
 pub use completion::*;
 pub use embedding::*;
 pub use error_body::*;
+pub use meta::*;
 pub use usage::*;
 
 /// A JSON object with keys kept in insertion order.

@@ -10,7 +10,9 @@
 
 use std::time::Duration;
 
-use lmrelay_types::Usage;
+use lmrelay_types::{
+    ChatCompletionResponse, EmbeddingResponse, ResponseMeta, TextCompletionResponse, Usage,
+};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -352,6 +354,92 @@ fn generic_cost(entry: &ModelEntry, usage: &TokenUsage, tier: Option<&str>) -> C
         }
     }
     Cost { prompt, completion }
+}
+
+/// The cost of `usage` for the call `meta` describes; `None` if unpriced.
+pub(crate) fn price_usage(meta: &ResponseMeta, usage: &Usage) -> Option<Decimal> {
+    if meta.cache_hit {
+        return Some(Decimal::ZERO);
+    }
+    let model = meta.requested_model.as_deref()?;
+    let options = CostOptions {
+        custom_llm_provider: meta.provider.clone(),
+        ..CostOptions::default()
+    };
+    cost_per_token_with(model, &TokenUsage::from_usage(usage), &options)
+        .ok()
+        .map(|cost| cost.total())
+}
+
+/// LiteLLM's `completion_cost(completion_response=...)`: the cost of a
+/// response from its usage, priced for the model the call asked for (or,
+/// for a response built elsewhere, the model it names).
+pub fn completion_cost(response: &ChatCompletionResponse) -> Result<Decimal> {
+    if response.meta.cache_hit {
+        return Ok(Decimal::ZERO);
+    }
+    let usage = response.usage.as_ref().ok_or_else(|| {
+        Error::new(
+            ErrorKind::BadRequest,
+            "the response has no usage to price; for streams, ask for it with include_usage(true)",
+        )
+    })?;
+    let model = response
+        .meta
+        .requested_model
+        .as_deref()
+        .unwrap_or(&response.model);
+    let options = CostOptions {
+        custom_llm_provider: response.meta.provider.clone(),
+        ..CostOptions::default()
+    };
+    Ok(cost_per_token_with(model, &TokenUsage::from_usage(usage), &options)?.total())
+}
+
+/// Responses whose cost the SDK fills in after a call.
+pub(crate) trait Priced {
+    /// The response's meta.
+    fn meta_mut(&mut self) -> &mut ResponseMeta;
+    /// The usage to price.
+    fn usage_to_price(&self) -> Option<Usage>;
+
+    /// Records who asked and answered, and the cost.
+    fn set_meta(&mut self, requested_model: &str, provider: &str) {
+        let usage = self.usage_to_price();
+        let meta = self.meta_mut();
+        meta.requested_model = Some(requested_model.to_owned());
+        meta.provider = Some(provider.to_owned());
+        meta.cost = usage.and_then(|usage| price_usage(meta, &usage));
+    }
+}
+
+impl Priced for ChatCompletionResponse {
+    fn meta_mut(&mut self) -> &mut ResponseMeta {
+        &mut self.meta
+    }
+    fn usage_to_price(&self) -> Option<Usage> {
+        self.usage.clone()
+    }
+}
+
+impl Priced for TextCompletionResponse {
+    fn meta_mut(&mut self) -> &mut ResponseMeta {
+        &mut self.meta
+    }
+    fn usage_to_price(&self) -> Option<Usage> {
+        self.usage.clone()
+    }
+}
+
+impl Priced for EmbeddingResponse {
+    fn meta_mut(&mut self) -> &mut ResponseMeta {
+        &mut self.meta
+    }
+    fn usage_to_price(&self) -> Option<Usage> {
+        self.usage
+            .as_ref()
+            .map(|usage| Usage::new(usage.prompt_tokens, 0))
+    }
 }
 
 #[cfg(test)]

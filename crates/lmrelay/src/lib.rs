@@ -1,6 +1,8 @@
 #![doc = include_str!("../../../README.md")]
 
 pub mod blocking;
+mod budget;
+pub mod cache;
 mod client;
 pub mod cost;
 mod error;
@@ -11,6 +13,8 @@ mod request;
 pub mod retry;
 mod secret;
 pub mod stream;
+pub mod structured;
+pub mod tokens;
 pub mod transport;
 
 use std::sync::LazyLock;

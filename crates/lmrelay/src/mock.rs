@@ -74,6 +74,7 @@ pub(crate) fn chat(
         usage: Some(mock_usage()),
         system_fingerprint: None,
         extra: JsonObject::new(),
+        meta: Default::default(),
     })
 }
 
@@ -151,6 +152,7 @@ pub(crate) fn text(
         usage: Some(mock_usage()),
         system_fingerprint: None,
         extra: JsonObject::new(),
+        meta: Default::default(),
     })
 }
 

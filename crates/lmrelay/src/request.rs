@@ -122,6 +122,14 @@ pub struct CallOptions {
     pub extra_headers: Vec<(String, String)>,
     /// Extra top-level JSON body fields (provider-specific parameters).
     pub extra_body: JsonObject,
+    /// Check the reply against the `response_format` JSON schema (default:
+    /// the client's setting, off unless enabled there).
+    pub validate_json_schema: Option<bool>,
+    /// How often a reply that fails its schema is sent back to the model
+    /// with the errors, asking for a corrected one (default 0).
+    pub max_repairs: u32,
+    /// Response-cache controls for this call.
+    pub cache: crate::cache::CacheControl,
 }
 
 impl std::fmt::Debug for CallOptions {
@@ -142,6 +150,9 @@ impl std::fmt::Debug for CallOptions {
                 &crate::transport::redacted_headers(&self.extra_headers),
             )
             .field("extra_body", &self.extra_body)
+            .field("validate_json_schema", &self.validate_json_schema)
+            .field("max_repairs", &self.max_repairs)
+            .field("cache", &self.cache)
             .finish()
     }
 }
@@ -233,6 +244,26 @@ impl<B> Request<B> {
         self.options
             .extra_headers
             .push((name.into().to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    /// Checks the reply against the `response_format` JSON schema; a
+    /// mismatch is a JSONSchemaValidation error (see [`Self::max_repairs`]).
+    pub fn validate_json_schema(mut self, validate: bool) -> Self {
+        self.options.validate_json_schema = Some(validate);
+        self
+    }
+
+    /// Sends a reply that fails its schema back to the model with the
+    /// validation errors, at most `repairs` times (implies validation).
+    pub fn max_repairs(mut self, repairs: u32) -> Self {
+        self.options.max_repairs = repairs;
+        self
+    }
+
+    /// Response-cache controls (`no_cache`, `no_store`, `ttl`, `namespace`).
+    pub fn cache(mut self, control: crate::cache::CacheControl) -> Self {
+        self.options.cache = control;
         self
     }
 

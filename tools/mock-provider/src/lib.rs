@@ -280,6 +280,13 @@ async fn respond(
     let schema = request.pointer("/response_format/json_schema/schema");
     let reply = match (&spec.reply, schema) {
         (Some(reply), _) => reply.clone(),
+        (None, Some(_)) if spec.bad_json_times.is_some_and(|n| attempt <= n) => {
+            "Here is the JSON you asked for: {}".to_owned()
+        }
+        (None, Some(schema)) if spec.chatty_json => format!(
+            "Sure! Here it is:\n```json\n{}\n```\nAnything else?",
+            replies::schema_instance(schema)
+        ),
         (None, Some(schema)) => replies::schema_instance(schema).to_string(),
         (None, None) => replies::DEFAULT_REPLY.to_owned(),
     };

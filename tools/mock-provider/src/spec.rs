@@ -51,6 +51,12 @@ pub struct FaultSpec {
     pub n_ctx: Option<u64>,
     /// Reply text (`_` stands for a space).
     pub reply: Option<String>,
+    /// With a JSON-schema `response_format`: the first N replies break the
+    /// schema (an empty object inside chatter), later ones follow it.
+    pub bad_json_times: Option<usize>,
+    /// With a JSON-schema `response_format`: wrap the valid reply in a
+    /// fenced block with chatter around it (a model without JSON mode).
+    pub chatty_json: bool,
 }
 
 impl FaultSpec {
@@ -92,6 +98,8 @@ impl FaultSpec {
                 "reject_json" => spec.reject_json = true,
                 "stream_as_json" => spec.stream_as_json = true,
                 "reply" => spec.reply = Some(value.replace('_', " ")),
+                "bad_json_times" => spec.bad_json_times = Some(count()?),
+                "chatty_json" => spec.chatty_json = true,
                 // A free name, so tests can keep their requests apart.
                 "label" => {}
                 other => return Err(format!("unknown fault '{other}' in spec '{text}'")),

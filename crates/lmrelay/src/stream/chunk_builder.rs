@@ -161,6 +161,7 @@ impl ChunkBuilder {
             usage: self.usage,
             system_fingerprint: self.system_fingerprint,
             extra: JsonObject::new(),
+            meta: Default::default(),
         })
     }
 }

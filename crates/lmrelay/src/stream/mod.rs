@@ -12,7 +12,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
-use lmrelay_types::{ChatCompletionChunk, ChatCompletionResponse};
+use lmrelay_types::{ChatCompletionChunk, ChatCompletionResponse, ResponseMeta, Usage};
+use rust_decimal::Decimal;
 use tokio::time::Instant;
 
 pub use chunk_builder::{ChunkBuilder, DEFAULT_REPEAT_LIMIT, RepeatGuard};
@@ -29,7 +30,16 @@ use crate::transport::{deadline_error, transport_error};
 /// (mid-stream error event, cut connection, deadline) is its last item.
 pub struct ChatStream {
     inner: BoxStream<'static, Result<ChatCompletionChunk>>,
+    meta: ResponseMeta,
+    usage: Option<Usage>,
+    tap: Option<StreamTap>,
 }
+
+/// Called with every chunk of a stream that ended cleanly (the response cache).
+pub(crate) type StreamTap = (
+    Vec<ChatCompletionChunk>,
+    Box<dyn FnOnce(Vec<ChatCompletionChunk>) + Send>,
+);
 
 impl std::fmt::Debug for ChatStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -40,9 +50,48 @@ impl std::fmt::Debug for ChatStream {
 impl ChatStream {
     /// A stream over chunks already at hand (mock responses, tests).
     pub fn from_chunks(chunks: Vec<Result<ChatCompletionChunk>>) -> Self {
+        Self::new(futures::stream::iter(chunks).boxed())
+    }
+
+    fn new(inner: BoxStream<'static, Result<ChatCompletionChunk>>) -> Self {
         Self {
-            inner: futures::stream::iter(chunks).boxed(),
+            inner,
+            meta: ResponseMeta::default(),
+            usage: None,
+            tap: None,
         }
+    }
+
+    /// Sets who asked and who answered, so [`ChatStream::cost`] can price the usage.
+    pub(crate) fn with_meta(mut self, meta: ResponseMeta) -> Self {
+        self.meta = meta;
+        self
+    }
+
+    /// Hands every chunk to `done` once the stream ends without error.
+    pub(crate) fn with_tap(
+        mut self,
+        done: Box<dyn FnOnce(Vec<ChatCompletionChunk>) + Send>,
+    ) -> Self {
+        self.tap = Some((Vec::new(), done));
+        self
+    }
+
+    /// The usage, once the chunk that carries it has been read.
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
+    }
+
+    /// The cost in USD once usage has arrived (ask for it with
+    /// `include_usage(true)`); `None` before, or when the price is unknown.
+    pub fn cost(&self) -> Option<Decimal> {
+        let usage = self.usage.as_ref()?;
+        crate::cost::price_usage(&self.meta, usage)
+    }
+
+    /// Whether this stream is replayed from the response cache.
+    pub fn cache_hit(&self) -> bool {
+        self.meta.cache_hit
     }
 
     pub(crate) fn from_reader(
@@ -55,9 +104,7 @@ impl ChatStream {
             let item = reader.next_chunk(idle, "no next chunk").await?;
             Some((item, reader))
         });
-        Self {
-            inner: head.chain(tail).boxed(),
-        }
+        Self::new(head.chain(tail).boxed())
     }
 
     /// Reads the whole stream and assembles the response a non-streamed call
@@ -67,7 +114,12 @@ impl ChatStream {
         while let Some(chunk) = self.next().await {
             builder.push(&chunk?);
         }
-        builder.finish()
+        let mut response = builder.finish()?;
+        response.meta = self.meta.clone();
+        if let Some(usage) = &response.usage {
+            response.meta.cost = crate::cost::price_usage(&self.meta, usage);
+        }
+        Ok(response)
     }
 }
 
@@ -75,7 +127,25 @@ impl Stream for ChatStream {
     type Item = Result<ChatCompletionChunk>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.poll_next_unpin(cx)
+        let item = self.inner.poll_next_unpin(cx);
+        match &item {
+            Poll::Ready(Some(Ok(chunk))) => {
+                if let Some(usage) = &chunk.usage {
+                    self.usage = Some(usage.clone());
+                }
+                if let Some((chunks, _)) = &mut self.tap {
+                    chunks.push(chunk.clone());
+                }
+            }
+            Poll::Ready(Some(Err(_))) => self.tap = None,
+            Poll::Ready(None) => {
+                if let Some((chunks, done)) = self.tap.take() {
+                    done(chunks);
+                }
+            }
+            Poll::Pending => {}
+        }
+        item
     }
 }
 
