@@ -62,6 +62,15 @@ pub fn completion(request: ChatRequest) -> Result<ChatCompletionResponse> {
     b.runtime.block_on(b.client.completion(request))
 }
 
+/// Blocking [`crate::completion_parsed`].
+pub fn completion_parsed<T>(request: ChatRequest) -> Result<crate::Parsed<T>>
+where
+    T: serde::de::DeserializeOwned + schemars::JsonSchema,
+{
+    let b = blocking()?;
+    b.runtime.block_on(b.client.completion_parsed(request))
+}
+
 /// Blocking [`crate::completion_stream`]: an iterator over chunks.
 pub fn completion_stream(request: ChatRequest) -> Result<ChunkIter> {
     let b = blocking()?;

@@ -8,7 +8,11 @@ use std::sync::Mutex;
 
 use rust_decimal::Decimal;
 
+use lmrelay_types::{ChatCompletionRequest, EmbeddingRequest, Prompt, TextCompletionRequest};
+
+use crate::cost::TokenUsage;
 use crate::error::{Error, ErrorKind, Result};
+use crate::tokens::CountInput;
 
 /// Spend and reservations against one budget.
 #[derive(Debug)]
@@ -80,6 +84,63 @@ impl Budget {
             state.reserved -= reservation.amount;
             state.spent += cost.unwrap_or_default();
         }
+    }
+}
+
+/// Request bodies that can be priced before they are sent.
+pub(crate) trait Estimate {
+    /// The most this request can cost on `model`: its prompt tokens plus
+    /// `max_tokens` (or the model's largest completion) at the model's prices.
+    fn estimate_cost(&self, model: &str) -> Result<Decimal>;
+}
+
+/// Completion tokens to reserve when the request sets no limit: the model's
+/// largest completion, else 4096.
+fn completion_allowance(model: &str, max_tokens: Option<u32>) -> u64 {
+    max_tokens.map(u64::from).unwrap_or_else(|| {
+        crate::models::get_model_info(model, None)
+            .ok()
+            .and_then(|info| info.max_output_tokens.or(info.max_tokens))
+            .unwrap_or(4096)
+    })
+}
+
+fn price(model: &str, prompt: u64, completion: u64) -> Result<Decimal> {
+    crate::cost::cost_per_token(model, &TokenUsage::new(prompt, completion))
+        .map(|cost| cost.total())
+        .map_err(|err| err.context("a max_budget needs the model's price"))
+}
+
+impl Estimate for ChatCompletionRequest {
+    fn estimate_cost(&self, model: &str) -> Result<Decimal> {
+        let prompt = crate::tokens::count_chat_request(model, self)?;
+        let completion =
+            completion_allowance(model, self.max_completion_tokens.or(self.max_tokens));
+        let choices = u64::from(self.n.unwrap_or(1).max(1));
+        price(model, prompt, completion * choices)
+    }
+}
+
+impl Estimate for TextCompletionRequest {
+    fn estimate_cost(&self, model: &str) -> Result<Decimal> {
+        let texts: Vec<&str> = match &self.prompt {
+            Prompt::One(text) => vec![text.as_str()],
+            Prompt::Many(texts) => texts.iter().map(String::as_str).collect(),
+        };
+        let prompt: u64 = texts
+            .iter()
+            .map(|text| crate::tokens::token_counter(model, CountInput::Text(text)))
+            .sum::<Result<u64>>()?;
+        let completion = completion_allowance(model, self.max_tokens) * texts.len().max(1) as u64;
+        price(model, prompt, completion)
+    }
+}
+
+impl Estimate for EmbeddingRequest {
+    fn estimate_cost(&self, model: &str) -> Result<Decimal> {
+        let text = serde_json::to_string(&self.input).unwrap_or_default();
+        let prompt = crate::tokens::token_counter(model, CountInput::Text(&text))?;
+        price(model, prompt, 0)
     }
 }
 

@@ -4,10 +4,18 @@
 use std::future::Future;
 use std::time::Duration;
 
-use lmrelay_types::{ChatCompletionResponse, EmbeddingResponse, TextCompletionResponse};
+use lmrelay_types::{
+    ChatCompletionResponse, ChatMessage, EmbeddingResponse, ResponseMeta, TextCompletionResponse,
+};
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
+use crate::budget::{Budget, Estimate};
+use crate::cache::{Cache, cache_key};
+use crate::cost::Priced;
 use crate::error::{ErrorKind, Result};
 use crate::mock;
 use crate::providers::openai_compat::{self, map_error, parse_json};
@@ -19,6 +27,9 @@ use crate::request::{
 use crate::retry::RetryPolicy;
 use crate::secret::ApiKey;
 use crate::stream::{ChatStream, ChunkReader};
+use crate::structured::{
+    self, Parsed, SchemaCheck, first_text, repair_prompt, schema_for, structured_request,
+};
 use crate::transport::{self, WireRequest, deadline_error, read_body};
 
 /// Builds the wire request of one endpoint (an adapter function).
@@ -37,6 +48,9 @@ pub struct Client {
     http: std::sync::Arc<transport::HttpClients>,
     retry: RetryPolicy,
     timeout: Duration,
+    cache: Option<Cache>,
+    validate_json_schema: bool,
+    budget: Option<std::sync::Arc<Budget>>,
 }
 
 /// Builds a [`Client`].
@@ -45,6 +59,9 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     retry: RetryPolicy,
+    cache: Option<Cache>,
+    validate_json_schema: bool,
+    max_budget: Option<Decimal>,
 }
 
 impl Default for ClientBuilder {
@@ -53,6 +70,9 @@ impl Default for ClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
+            cache: None,
+            validate_json_schema: false,
+            max_budget: None,
         }
     }
 }
@@ -76,12 +96,37 @@ impl ClientBuilder {
         self
     }
 
+    /// Caches responses (see [`crate::cache`]); off by default.
+    pub fn cache(mut self, cache: Cache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Checks every reply against its `response_format` JSON schema
+    /// (LiteLLM's `enable_json_schema_validation`); off by default.
+    pub fn validate_json_schema(mut self, validate: bool) -> Self {
+        self.validate_json_schema = validate;
+        self
+    }
+
+    /// Refuses calls that would take this client's spend past `usd`
+    /// (see [`crate::budget`]).
+    pub fn max_budget(mut self, usd: Decimal) -> Self {
+        self.max_budget = Some(usd);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
         Ok(Client {
             http: std::sync::Arc::new(transport::HttpClients::new(self.connect_timeout)),
             retry: self.retry,
             timeout: self.timeout,
+            cache: self.cache,
+            validate_json_schema: self.validate_json_schema,
+            budget: self
+                .max_budget
+                .map(|max| std::sync::Arc::new(Budget::new(max))),
         })
     }
 }
@@ -97,9 +142,93 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A chat completion.
+    /// A chat completion. With validation on (per call or for the client)
+    /// and a JSON-schema `response_format`, the reply is checked and, with
+    /// `max_repairs`, sent back to the model with its errors.
     pub async fn completion(&self, request: ChatRequest) -> Result<ChatCompletionResponse> {
+        let validate = request.options.max_repairs > 0
+            || request
+                .options
+                .validate_json_schema
+                .unwrap_or(self.validate_json_schema);
+        let check = if validate {
+            SchemaCheck::for_format(request.body.response_format.as_ref())?
+        } else {
+            None
+        };
+        match check {
+            Some(check) => Ok(self.completion_checked(request, &check).await?.0),
+            None => self.completion_once(request).await,
+        }
+    }
+
+    /// A chat completion parsed into `T`: the schema of `T` is sent as a
+    /// strict `json_schema` response format (or, for a model known not to
+    /// support one, described in a system message), the reply is extracted,
+    /// validated, repaired up to `max_repairs` times, and deserialized.
+    pub async fn completion_parsed<T>(&self, request: ChatRequest) -> Result<Parsed<T>>
+    where
+        T: DeserializeOwned + JsonSchema,
+    {
+        let request = structured_request::<T>(request);
+        let check = match SchemaCheck::for_format(request.body.response_format.as_ref())? {
+            Some(check) => check,
+            None => SchemaCheck::new(&schema_for::<T>())?,
+        };
+        let model = request.model.clone();
+        let (response, value, repairs) = self.completion_checked(request, &check).await?;
+        let reply = first_text(&response);
+        let value = serde_json::from_value(value).map_err(|err| {
+            let violation = structured::SchemaViolation {
+                instance_path: String::new(),
+                schema_path: String::new(),
+                message: format!("cannot be read as the requested type: {err}"),
+            };
+            check.error(&model, &reply, &[violation])
+        })?;
+        Ok(Parsed {
+            value,
+            response,
+            repairs,
+        })
+    }
+
+    async fn completion_checked(
+        &self,
+        mut request: ChatRequest,
+        check: &SchemaCheck,
+    ) -> Result<(ChatCompletionResponse, serde_json::Value, u32)> {
+        let mut repairs = 0;
+        loop {
+            let response = self.completion_once(request.clone()).await?;
+            let reply = first_text(&response);
+            match check.check(&reply) {
+                Ok(value) => return Ok((response, value, repairs)),
+                Err(violations) if repairs < request.options.max_repairs => {
+                    repairs += 1;
+                    request.body.messages.push(ChatMessage::assistant(reply));
+                    request
+                        .body
+                        .messages
+                        .push(ChatMessage::user(repair_prompt(&violations)));
+                    // A repaired answer must come from the model, not the cache.
+                    request.options.cache.no_cache = true;
+                }
+                Err(violations) => {
+                    let err = check.error(&request.model, &reply, &violations);
+                    return Err(if repairs > 0 {
+                        err.context(format!("after {repairs} repair attempts"))
+                    } else {
+                        err
+                    });
+                }
+            }
+        }
+    }
+
+    async fn completion_once(&self, request: ChatRequest) -> Result<ChatCompletionResponse> {
         self.unary(
+            "chat",
             request,
             |t, b, o| openai_compat::chat_request(t, b, o, false),
             mock::chat,
@@ -108,70 +237,171 @@ impl Client {
     }
 
     /// A streamed chat completion. Retries and fallbacks apply until the
-    /// first chunk has arrived; after that, a failure ends the stream.
+    /// first chunk has arrived; after that, a failure ends the stream. With a
+    /// cache, a hit is replayed as a stream and a stream that ends cleanly is
+    /// stored.
     pub async fn completion_stream(&self, request: ChatRequest) -> Result<ChatStream> {
         let ChatRequest {
             model,
             body,
             options,
         } = request;
+        let cache_key = self.cache.as_ref().and_then(|_| {
+            let body = serde_json::to_value(&body).ok()?;
+            Some(cache_key(
+                "chat",
+                &model,
+                &body,
+                options.cache.namespace.as_deref(),
+            ))
+        });
+        if let (Some(cache), Some(key)) = (&self.cache, &cache_key)
+            && let Some(hit) = cache.lookup(key, &options.cache).await
+            && let Ok(target) = resolve(&model, None, None)
+            && let Ok(chunks) =
+                openai_compat::json_body_as_chunks(&target, hit.to_string().as_bytes())
+        {
+            let meta = ResponseMeta {
+                requested_model: Some(model.clone()),
+                provider: Some(target.provider.prefix.clone()),
+                cost: Some(Decimal::ZERO),
+                cache_hit: true,
+            };
+            return Ok(
+                ChatStream::from_chunks(chunks.into_iter().map(Ok).collect()).with_meta(meta),
+            );
+        }
         let (model, body, options) = (&model, &body, &options);
-        self.run(model, options, |target| async move {
-            if let Some(mock) = &options.mock_response {
-                let include_usage = body
-                    .stream_options
-                    .as_ref()
-                    .and_then(|o| o.include_usage)
-                    .unwrap_or(false);
-                let chunks = mock::chat_chunks(&target, model, mock, include_usage)?;
-                return Ok(ChatStream::from_chunks(
-                    chunks.into_iter().map(Ok).collect(),
-                ));
+        let stream = self
+            .run(model, options, |target| async move {
+                let meta = ResponseMeta {
+                    requested_model: Some(model.clone()),
+                    provider: Some(target.provider.prefix.clone()),
+                    ..ResponseMeta::default()
+                };
+                if let Some(mock) = &options.mock_response {
+                    let include_usage = body
+                        .stream_options
+                        .as_ref()
+                        .and_then(|o| o.include_usage)
+                        .unwrap_or(false);
+                    let chunks = mock::chat_chunks(&target, model, mock, include_usage)?;
+                    return Ok(
+                        ChatStream::from_chunks(chunks.into_iter().map(Ok).collect())
+                            .with_meta(meta),
+                    );
+                }
+                ensure_openai(&target)?;
+                let wire = openai_compat::chat_request(&target, body, options, true)?;
+                Ok(self
+                    .open_stream(target, wire, options)
+                    .await?
+                    .with_meta(meta))
+            })
+            .await?;
+        match (&self.cache, cache_key) {
+            (Some(cache), Some(key))
+                if options.mock_response.is_none() && !options.cache.no_store =>
+            {
+                let (cache, control) = (cache.clone(), options.cache.clone());
+                Ok(stream.with_tap(Box::new(move |chunks| {
+                    store_stream(cache, key, control, chunks)
+                })))
             }
-            ensure_openai(&target)?;
-            let wire = openai_compat::chat_request(&target, body, options, true)?;
-            self.open_stream(target, wire, options).await
-        })
-        .await
+            _ => Ok(stream),
+        }
     }
 
     /// A text completion (`/completions`).
     pub async fn text_completion(&self, request: TextRequest) -> Result<TextCompletionResponse> {
-        self.unary(request, openai_compat::text_request, mock::text)
+        self.unary("text", request, openai_compat::text_request, mock::text)
             .await
     }
 
     /// Embeddings (`/embeddings`).
     pub async fn embedding(&self, request: EmbeddingsRequest) -> Result<EmbeddingResponse> {
-        self.unary(request, openai_compat::embedding_request, |t, model, m| {
-            Err(mock::embedding_error(t, model, m))
-        })
+        self.unary(
+            "embedding",
+            request,
+            openai_compat::embedding_request,
+            |t, model, m| Err(mock::embedding_error(t, model, m)),
+        )
         .await
     }
 
-    /// One request, one JSON response: mock or network, with retries and fallbacks.
-    async fn unary<B, T: DeserializeOwned>(
+    /// One request, one JSON response: cache, budget, then mock or network
+    /// with retries and fallbacks; the response learns its cost.
+    async fn unary<B, T>(
         &self,
+        endpoint: &str,
         request: Request<B>,
         build: BuildFn<B>,
         mock: MockFn<T>,
-    ) -> Result<T> {
+    ) -> Result<T>
+    where
+        B: Serialize + Estimate,
+        T: DeserializeOwned + Serialize + Priced,
+    {
         let Request {
             model,
             body,
             options,
         } = request;
         let (model, body, options) = (&model, &body, &options);
-        self.run(model, options, |target| async move {
-            if let Some(canned) = &options.mock_response {
-                return mock(&target, model, canned);
-            }
-            ensure_openai(&target)?;
-            let wire = build(&target, body, options)?;
-            let bytes = self.post_and_read(&target, &wire, options).await?;
-            parse_json(&target, &bytes)
-        })
-        .await
+        let cache_key = self.cache.as_ref().and_then(|_| {
+            let body = serde_json::to_value(body).ok()?;
+            Some(cache_key(
+                endpoint,
+                model,
+                &body,
+                options.cache.namespace.as_deref(),
+            ))
+        });
+        if let (Some(cache), Some(key)) = (&self.cache, &cache_key)
+            && let Some(hit) = cache.lookup(key, &options.cache).await
+            && let Ok(mut response) = serde_json::from_value::<T>(hit)
+        {
+            let provider = resolve(model, None, None).map(|t| t.provider.prefix.clone());
+            response.set_meta(model, provider.as_deref().unwrap_or(""));
+            response.meta_mut().cache_hit = true;
+            response.meta_mut().cost = Some(Decimal::ZERO);
+            return Ok(response);
+        }
+        let reservation = match &self.budget {
+            Some(budget) => Some(budget.reserve(model, body.estimate_cost(model)?)?),
+            None => None,
+        };
+        let result = self
+            .run(model, options, |target| async move {
+                let mut response = match &options.mock_response {
+                    Some(canned) => mock(&target, model, canned)?,
+                    None => {
+                        ensure_openai(&target)?;
+                        let wire = build(&target, body, options)?;
+                        let bytes = self.post_and_read(&target, &wire, options).await?;
+                        parse_json::<T>(&target, &bytes)?
+                    }
+                };
+                response.set_meta(model, &target.provider.prefix);
+                Ok(response)
+            })
+            .await;
+        if let (Some(budget), Some(reservation)) = (&self.budget, reservation) {
+            let cost = result.as_ref().ok().map(|r| r.priced_cost());
+            budget.settle(reservation, cost.flatten());
+        }
+        if let (Some(cache), Some(key), Ok(response)) = (&self.cache, &cache_key, &result)
+            && options.mock_response.is_none()
+            && let Ok(value) = serde_json::to_value(response)
+        {
+            cache.store(key, value, &options.cache).await;
+        }
+        result
+    }
+
+    /// The spend so far against `max_budget` (None without a budget).
+    pub fn spent(&self) -> Option<Decimal> {
+        self.budget.as_ref().map(|b| b.spent())
     }
 
     fn attempt_timeout(&self, options: &CallOptions) -> Duration {
@@ -316,6 +546,29 @@ impl Client {
                 Err(err) => return Err(err),
             }
         }
+    }
+}
+
+/// Assembles a finished stream's chunks and stores the response (in the
+/// background: the reader of the stream never waits for the cache).
+fn store_stream(
+    cache: Cache,
+    key: String,
+    control: crate::cache::CacheControl,
+    chunks: Vec<lmrelay_types::ChatCompletionChunk>,
+) {
+    let mut builder = crate::stream::ChunkBuilder::default();
+    for chunk in &chunks {
+        builder.push(chunk);
+    }
+    let Ok(response) = builder.finish() else {
+        return;
+    };
+    let Ok(value) = serde_json::to_value(&response) else {
+        return;
+    };
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move { cache.store(&key, value, &control).await });
     }
 }
 

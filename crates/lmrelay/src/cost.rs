@@ -142,12 +142,42 @@ pub fn cost_per_token(model: &str, usage: &TokenUsage) -> Result<Cost> {
 }
 
 /// [`cost_per_token`] with a provider, service tier or duration.
+///
+/// Provider rules follow LiteLLM's `cost_per_token`: Vertex AI prices the
+/// model without its prefix; xAI's completion excludes reasoning tokens, so
+/// both are billed; Perplexity bills reasoning on top of the completion and
+/// no cache discount; Fireworks AI, Databricks bill plain input and output;
+/// DashScope's tiered price lists are charged progressively; Lemonade is
+/// free; providers outside LiteLLM's list use the generic rule only when the
+/// model has a token price.
 pub fn cost_per_token_with(model: &str, usage: &TokenUsage, options: &CostOptions) -> Result<Cost> {
-    let provider_hint = options.custom_llm_provider.as_deref();
-    let Some(entry) = models::find_entry(model, provider_hint) else {
-        let (provider, _) = split_provider(model, provider_hint);
-        if provider.as_deref().is_some_and(is_local_provider) {
+    let given = options.custom_llm_provider.as_deref();
+    let (provider, _) = split_provider(model, given);
+    let provider = provider.unwrap_or_default();
+    if provider == "lemonade" {
+        return Ok(Cost::default());
+    }
+    let no_prefix = model.split_once('/').map_or(model, |(_, rest)| rest);
+    let with_provider = given.map_or_else(|| model.to_owned(), |p| format!("{p}/{model}"));
+    let model = [with_provider.as_str(), model, no_prefix]
+        .into_iter()
+        .find(|key| models::table::entry(key).is_some())
+        .unwrap_or(model);
+    let (lookup_model, lookup_provider) = match provider.as_str() {
+        "vertex_ai" => (no_prefix, Some("vertex_ai")),
+        _ => (
+            model,
+            given.or(Some(provider.as_str())).filter(|p| !p.is_empty()),
+        ),
+    };
+    let Some(entry) = models::find_entry(lookup_model, lookup_provider) else {
+        if is_local_provider(&provider) {
             return Ok(Cost::default());
+        }
+        if provider == "fireworks_ai"
+            && let Some(bucket) = models::table::entry(fireworks_bucket(no_prefix))
+        {
+            return Ok(plain_cost(&bucket, usage));
         }
         return Err(Error::new(
             ErrorKind::NotFound,
@@ -161,7 +191,176 @@ pub fn cost_per_token_with(model: &str, usage: &TokenUsage, options: &CostOption
     if let Some(seconds) = per_second_cost(&entry, options.response_time) {
         return Ok(seconds);
     }
-    Ok(generic_cost(&entry, usage, options.service_tier.as_deref()))
+    let tier = options.service_tier.as_deref();
+    Ok(match provider.as_str() {
+        "xai" => {
+            let merged = TokenUsage {
+                completion_tokens: usage.completion_tokens + usage.reasoning_tokens,
+                completion_text_tokens: 0,
+                reasoning_tokens: 0,
+                completion_audio_tokens: 0,
+                completion_image_tokens: 0,
+                has_completion_details: false,
+                ..usage.clone()
+            };
+            generic_cost(&entry, &merged, tier)
+        }
+        "perplexity" => perplexity_cost(&entry, usage),
+        "fireworks_ai" | "databricks" => plain_cost(&entry, usage),
+        "dashscope" => dashscope_cost(&entry, usage),
+        "vertex_ai" | "anthropic" | "bedrock" | "openai" | "gemini" | "deepseek" | "azure"
+        | "azure_ai" => generic_cost(&entry, usage, tier),
+        _ => {
+            let priced = ["input_cost_per_token", "output_cost_per_token"]
+                .into_iter()
+                .any(|key| entry.price(key).is_some_and(|p| p > Decimal::ZERO));
+            if priced {
+                generic_cost(&entry, usage, tier)
+            } else {
+                Cost::default()
+            }
+        }
+    })
+}
+
+/// Prompt and completion tokens at the plain input and output prices.
+fn plain_cost(entry: &ModelEntry, usage: &TokenUsage) -> Cost {
+    let price = |key: &str| entry.price(key).unwrap_or_default();
+    Cost {
+        prompt: Decimal::from(usage.prompt_tokens) * price("input_cost_per_token"),
+        completion: Decimal::from(usage.completion_tokens) * price("output_cost_per_token"),
+    }
+}
+
+/// Perplexity: no cache discount; reasoning billed on top of the completion.
+fn perplexity_cost(entry: &ModelEntry, usage: &TokenUsage) -> Cost {
+    let mut cost = plain_cost(entry, usage);
+    if usage.reasoning_tokens > 0
+        && let Some(price) = entry.price("output_cost_per_reasoning_token")
+    {
+        cost.completion += Decimal::from(usage.reasoning_tokens) * price;
+    }
+    cost
+}
+
+/// LiteLLM's Fireworks AI size buckets for models the table does not list.
+fn fireworks_bucket(model: &str) -> &'static str {
+    let lower = model.to_lowercase();
+    let numbers_before = |suffix: char| -> Vec<f64> {
+        let mut found = Vec::new();
+        let bytes: Vec<char> = lower.chars().collect();
+        for (i, c) in bytes.iter().enumerate() {
+            if *c == suffix && i > 0 && bytes[i - 1].is_ascii_digit() {
+                let start = bytes[..i]
+                    .iter()
+                    .rposition(|c| !c.is_ascii_digit())
+                    .map_or(0, |p| p + 1);
+                let digits: String = bytes[start..i].iter().collect();
+                if let Ok(n) = digits.parse() {
+                    found.push(n);
+                }
+            }
+        }
+        found
+    };
+    if let Some((experts, size)) = lower.split_once('x').and_then(|(a, b)| {
+        let experts: f64 = a
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .chars()
+            .rev()
+            .collect::<String>()
+            .parse()
+            .ok()?;
+        let size: f64 = b.split('b').next()?.parse().ok()?;
+        Some((experts, size))
+    }) {
+        let total = experts * size;
+        if total <= 56.0 {
+            return "fireworks-ai-moe-up-to-56b";
+        }
+        if total <= 176.0 {
+            return "fireworks-ai-56b-to-176b";
+        }
+    }
+    match numbers_before('b').first() {
+        Some(n) if *n <= 4.0 => "fireworks-ai-up-to-4b",
+        Some(n) if *n <= 16.0 => "fireworks-ai-4.1b-to-16b",
+        Some(_) => "fireworks-ai-above-16b",
+        None => "fireworks-ai-default",
+    }
+}
+
+/// DashScope: progressive tiers when the entry has a `tiered_pricing`
+/// list, else plain prices; cache reads at their price, reasoning apart.
+fn dashscope_cost(entry: &ModelEntry, usage: &TokenUsage) -> Cost {
+    let text = Decimal::from(usage.prompt_tokens) - Decimal::from(usage.cache_read_tokens);
+    let completion_text =
+        Decimal::from(usage.completion_tokens) - Decimal::from(usage.reasoning_tokens);
+    let hit = Decimal::from(usage.cache_read_tokens);
+    let reasoning = Decimal::from(usage.reasoning_tokens);
+    let Some(Value::Array(tiers)) = entry.fields.get("tiered_pricing") else {
+        let price = |key: &str| entry.price(key);
+        let input = price("input_cost_per_token").unwrap_or_default();
+        let output = price("output_cost_per_token").unwrap_or_default();
+        return Cost {
+            prompt: text * input + hit * price("cache_read_input_token_cost").unwrap_or(input),
+            completion: completion_text * output
+                + reasoning * price("output_cost_per_reasoning_token").unwrap_or(output),
+        };
+    };
+    let mut tiers: Vec<&Value> = tiers.iter().collect();
+    let start = |tier: &Value| {
+        tier.pointer("/range/0")
+            .and_then(models::table::json_decimal)
+    };
+    tiers.sort_by(|a, b| start(a).cmp(&start(b)));
+    let charge = |count: Decimal, key: &str, fallback: &str| -> Decimal {
+        let mut total = Decimal::ZERO;
+        let mut done = Decimal::ZERO;
+        let rate = |tier: &Value| {
+            tier.get(key)
+                .and_then(models::table::json_decimal)
+                .or_else(|| tier.get(fallback).and_then(models::table::json_decimal))
+                .unwrap_or_default()
+        };
+        for tier in &tiers {
+            let low = start(tier).unwrap_or_default();
+            let high = tier
+                .pointer("/range/1")
+                .and_then(models::table::json_decimal);
+            if count <= low {
+                continue;
+            }
+            let from = low.max(done);
+            let to = high.map_or(count, |h| h.min(count));
+            if to > from {
+                total += (to - from) * rate(tier);
+                done = to;
+            }
+        }
+        if count > done
+            && let Some(last) = tiers.last()
+        {
+            total += (count - done) * rate(last);
+        }
+        total
+    };
+    Cost {
+        prompt: charge(text, "input_cost_per_token", "input_cost_per_token")
+            + charge(hit, "cache_read_input_token_cost", "input_cost_per_token"),
+        completion: charge(
+            completion_text,
+            "output_cost_per_token",
+            "output_cost_per_token",
+        ) + charge(
+            reasoning,
+            "output_cost_per_reasoning_token",
+            "output_cost_per_token",
+        ),
+    }
 }
 
 /// Models priced by the second (`input_cost_per_second`) cost their duration.
@@ -240,6 +439,10 @@ fn base_prices(entry: &ModelEntry, usage: &TokenUsage, tier: Option<&str>) -> Ba
         else {
             continue;
         };
+        // LiteLLM's model info carries only these tiers; others never apply.
+        if !["128k", "200k", "272k"].contains(&label) {
+            continue;
+        }
         let Some(threshold) = parse_threshold(label) else {
             continue;
         };
@@ -288,20 +491,18 @@ fn generic_cost(entry: &ModelEntry, usage: &TokenUsage, tier: Option<&str>) -> C
     let optional_price = |key: &str| unit_price(entry, key);
 
     // Prompt side.
-    let mut text = usage.prompt_text_tokens;
     let (read, written) = (usage.cache_read_tokens, usage.cache_creation_tokens);
     let (audio, image) = (usage.prompt_audio_tokens, usage.prompt_image_tokens);
-    let details_total = text + read + audio + written + image;
+    let details_total = usage.prompt_text_tokens + read + audio + written + image;
     let double_counted = read > 0 && details_total > usage.prompt_tokens;
-    if !usage.has_prompt_details || text == 0 || double_counted {
-        text = usage
-            .prompt_tokens
-            .saturating_sub(read)
-            .saturating_sub(audio)
-            .saturating_sub(written)
-            .saturating_sub(image);
-    }
-    let mut prompt = tokens(text) * prices.input + tokens(read) * prices.cache_read;
+    // As in LiteLLM, the text share is not clamped: more cached than prompt
+    // tokens gives a negative text share.
+    let text = if !usage.has_prompt_details || usage.prompt_text_tokens == 0 || double_counted {
+        tokens(usage.prompt_tokens) - tokens(read) - tokens(audio) - tokens(written) - tokens(image)
+    } else {
+        tokens(usage.prompt_text_tokens)
+    };
+    let mut prompt = text * prices.input + tokens(read) * prices.cache_read;
     if audio > 0 {
         let key = tier_key("input_cost_per_audio_token", tier);
         prompt += optional_price(&key).unwrap_or_default() * tokens(audio);
@@ -400,6 +601,12 @@ pub fn completion_cost(response: &ChatCompletionResponse) -> Result<Decimal> {
 pub(crate) trait Priced {
     /// The response's meta.
     fn meta_mut(&mut self) -> &mut ResponseMeta;
+    /// The response's meta, read only.
+    fn meta(&self) -> &ResponseMeta;
+    /// The cost recorded by [`Priced::set_meta`].
+    fn priced_cost(&self) -> Option<Decimal> {
+        self.meta().cost
+    }
     /// The usage to price.
     fn usage_to_price(&self) -> Option<Usage>;
 
@@ -417,6 +624,9 @@ impl Priced for ChatCompletionResponse {
     fn meta_mut(&mut self) -> &mut ResponseMeta {
         &mut self.meta
     }
+    fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
     fn usage_to_price(&self) -> Option<Usage> {
         self.usage.clone()
     }
@@ -426,6 +636,9 @@ impl Priced for TextCompletionResponse {
     fn meta_mut(&mut self) -> &mut ResponseMeta {
         &mut self.meta
     }
+    fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
     fn usage_to_price(&self) -> Option<Usage> {
         self.usage.clone()
     }
@@ -434,6 +647,9 @@ impl Priced for TextCompletionResponse {
 impl Priced for EmbeddingResponse {
     fn meta_mut(&mut self) -> &mut ResponseMeta {
         &mut self.meta
+    }
+    fn meta(&self) -> &ResponseMeta {
+        &self.meta
     }
     fn usage_to_price(&self) -> Option<Usage> {
         self.usage

@@ -1,7 +1,7 @@
 #![doc = include_str!("../../../README.md")]
 
 pub mod blocking;
-mod budget;
+pub mod budget;
 pub mod cache;
 mod client;
 pub mod cost;
@@ -20,7 +20,7 @@ pub mod transport;
 use std::sync::LazyLock;
 
 pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT};
-pub use cost::{Cost, CostOptions, TokenUsage, cost_per_token};
+pub use cost::{Cost, CostOptions, TokenUsage, completion_cost, cost_per_token};
 pub use error::{Error, ErrorKind, Result};
 pub use lmrelay_types as types;
 pub use lmrelay_types::{
@@ -35,6 +35,7 @@ pub use request::{
 pub use rust_decimal::Decimal;
 pub use secret::ApiKey;
 pub use stream::ChatStream;
+pub use structured::Parsed;
 
 static DEFAULT_CLIENT: LazyLock<Result<Client, String>> =
     LazyLock::new(|| Client::new().map_err(|err| err.to_string()));
@@ -48,6 +49,15 @@ fn default_client() -> Result<&'static Client> {
 /// A chat completion with the process-wide default [`Client`].
 pub async fn completion(request: ChatRequest) -> Result<ChatCompletionResponse> {
     default_client()?.completion(request).await
+}
+
+/// A chat completion parsed into `T` with the process-wide default
+/// [`Client`] (see [`Client::completion_parsed`]).
+pub async fn completion_parsed<T>(request: ChatRequest) -> Result<Parsed<T>>
+where
+    T: serde::de::DeserializeOwned + schemars::JsonSchema,
+{
+    default_client()?.completion_parsed(request).await
 }
 
 /// A streamed chat completion with the process-wide default [`Client`].

@@ -254,6 +254,44 @@ pub fn repair_prompt(violations: &[SchemaViolation]) -> String {
     text
 }
 
+/// A reply parsed into the requested type.
+#[derive(Debug, Clone)]
+pub struct Parsed<T> {
+    /// The value.
+    pub value: T,
+    /// The whole response (usage, cost, the raw reply).
+    pub response: ChatCompletionResponse,
+    /// How many repairs it took (0: the first reply was valid).
+    pub repairs: u32,
+}
+
+/// Prepares a request for [`crate::Client::completion_parsed`]: sets the
+/// strict `json_schema` response format of `T` unless one is set; for a
+/// model the table says cannot follow a schema, describes the schema in a
+/// system message instead.
+pub fn structured_request<T: JsonSchema>(mut request: crate::ChatRequest) -> crate::ChatRequest {
+    if request.body.response_format.is_none() {
+        request.body.response_format = Some(response_format_for::<T>("response"));
+    }
+    let known_without_schema = crate::models::get_model_info(&request.model, None)
+        .ok()
+        .is_some_and(|info| info.known && info.supports_response_schema == Some(false));
+    if known_without_schema
+        && let Some(ResponseFormat::JsonSchema { json_schema }) = &request.body.response_format
+    {
+        let schema = json_schema.schema.clone().unwrap_or(Value::Null);
+        let instruction = format!(
+            "Reply with only a JSON value that matches this JSON Schema, no other text:\n{schema}"
+        );
+        request
+            .body
+            .messages
+            .insert(0, lmrelay_types::ChatMessage::system(instruction));
+        request.body.response_format = Some(ResponseFormat::JsonObject);
+    }
+    request
+}
+
 /// The text of the first choice of a response (empty if none).
 pub fn first_text(response: &ChatCompletionResponse) -> String {
     response

@@ -20,11 +20,11 @@ static PROVIDER_NAMES: LazyLock<HashSet<String>> = LazyLock::new(|| {
         .map(|all| all.iter().map(|p| p.prefix.clone()).collect())
         .unwrap_or_default();
     for key in table::keys() {
-        if let Some((prefix, _)) = key.split_once('/')
-            && let Some(entry) = table::entry(&key)
-            && entry.text("litellm_provider") == Some(prefix)
+        if let Some(provider) = table::entry(&key)
+            .as_ref()
+            .and_then(|entry| entry.text("litellm_provider"))
         {
-            names.insert(prefix.to_owned());
+            names.insert(provider.to_owned());
         }
     }
     names
@@ -184,8 +184,23 @@ fn is_aws_region(text: &str) -> bool {
             .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// LiteLLM's Azure aliases (`azure_llms`, `azure_embedding_models`).
+const AZURE_ALIASES: &[(&str, &str)] = &[
+    ("gpt-35-turbo", "azure/gpt-35-turbo"),
+    ("gpt-35-turbo-16k", "azure/gpt-35-turbo-16k"),
+    ("gpt-35-turbo-instruct", "azure/gpt-35-turbo-instruct"),
+    ("azure/gpt-41", "gpt-4.1"),
+    ("azure/gpt-41-mini", "gpt-4.1-mini"),
+    ("azure/gpt-41-nano", "gpt-4.1-nano"),
+    ("ada", "azure/ada"),
+];
+
 /// The table entry for `model`, trying LiteLLM's candidate keys in order.
 pub fn find_entry(model: &str, custom_llm_provider: Option<&str>) -> Option<ModelEntry> {
+    let model = AZURE_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == model)
+        .map_or(model, |(_, real)| real);
     let (provider, split) = split_provider(model, custom_llm_provider);
     let provider = provider.as_deref();
     let (combined, stripped, combined_stripped) = match custom_llm_provider {

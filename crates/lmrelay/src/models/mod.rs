@@ -150,7 +150,7 @@ impl ModelInfo {
         Self {
             key: model.to_owned(),
             litellm_provider: provider.to_owned(),
-            mode: None,
+            mode: Some("chat".to_owned()),
             max_tokens: None,
             max_input_tokens: None,
             max_output_tokens: None,
@@ -182,11 +182,34 @@ impl ModelInfo {
 /// except for local providers (see the module documentation).
 pub fn get_model_info(model: &str, custom_llm_provider: Option<&str>) -> Result<ModelInfo> {
     if let Some(entry) = find_entry(model, custom_llm_provider) {
-        return Ok(ModelInfo::from_entry(entry));
+        let mut info = ModelInfo::from_entry(entry);
+        if custom_llm_provider == Some("fireworks_ai") {
+            // LiteLLM's Fireworks provider info: tools, caching and vision
+            // (through document inlining) for every model.
+            info.supports_function_calling = Some(true);
+            info.supports_prompt_caching = Some(true);
+            info.supports_vision = Some(true);
+            if let Some(entry) = &mut info.entry {
+                for field in [
+                    "supports_function_calling",
+                    "supports_prompt_caching",
+                    "supports_vision",
+                ] {
+                    entry.fields.insert(field.to_owned(), true.into());
+                }
+            }
+        }
+        return Ok(info);
     }
     let (provider, bare) = split_provider(model, custom_llm_provider);
     match provider.as_deref() {
         Some(provider) if is_local_provider(provider) => {
+            // LiteLLM names Ollama's chat route after Ollama itself.
+            let provider = if provider == "ollama_chat" {
+                "ollama"
+            } else {
+                provider
+            };
             Ok(ModelInfo::unknown_local(&bare, provider))
         }
         _ => Err(Error::new(

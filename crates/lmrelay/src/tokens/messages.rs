@@ -10,8 +10,6 @@ use crate::error::{Error, ErrorKind, Result};
 const TOKENS_PER_MESSAGE: u64 = 3;
 const TOKENS_PER_NAME: u64 = 1;
 const REPLY_PRIMING: u64 = 3;
-/// Tokens of an image at low or auto detail.
-const IMAGE_TOKENS: u64 = 85;
 
 fn bad(message: String) -> Error {
     Error::new(ErrorKind::BadRequest, message)
@@ -72,7 +70,7 @@ fn count_parts(encoding: Encoding, parts: &[Value], index: usize) -> Result<u64>
         let kind = part.get("type").and_then(Value::as_str).unwrap_or("");
         total += match kind {
             "text" => encoding.count(&value_text(part.get("text"))),
-            "image_url" => IMAGE_TOKENS,
+            "image_url" => super::image::image_tokens(part.get("image_url"))?,
             "thinking" => encoding.count(&value_text(part.get("thinking"))),
             "tool_use" => {
                 let name = part

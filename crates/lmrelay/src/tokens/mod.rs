@@ -8,6 +8,7 @@
 //! exactly with their own tokenizer through [`remote`].
 
 mod encoding;
+mod image;
 mod messages;
 pub mod remote;
 mod tools;
