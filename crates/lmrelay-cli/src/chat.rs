@@ -57,6 +57,46 @@ pub struct ChatArgs {
     /// mock_response); `litellm.RateLimitError` and the like fail instead.
     #[arg(long, value_name = "TEXT")]
     mock_response: Option<String>,
+    /// Cache responses: `disk:DIR` (shared by processes on this machine) or
+    /// `redis:URL` (shared by machines); an identical call is answered from it.
+    #[arg(long, value_name = "STORE")]
+    cache: Option<String>,
+    /// After the reply, print the usage, the cost and whether it was a cache
+    /// hit on stderr.
+    #[arg(long)]
+    usage: bool,
+}
+
+async fn open_cache(spec: &str) -> Result<lmrelay::cache::Cache, Failure> {
+    match spec.split_once(':') {
+        Some(("disk", dir)) if !dir.is_empty() => Ok(lmrelay::cache::Cache::disk(dir)?),
+        Some(("redis", url)) if !url.is_empty() => Ok(lmrelay::cache::Cache::redis(url).await?),
+        _ => Err(Failure::Usage(format!(
+            "--cache '{spec}' is not a store; use disk:DIR or redis:URL (redis://127.0.0.1:6379/0)"
+        ))),
+    }
+}
+
+fn usage_line(
+    usage: Option<&lmrelay::Usage>,
+    cost: Option<lmrelay::Decimal>,
+    cache_hit: bool,
+) -> String {
+    let tokens = usage.map_or_else(
+        || "no usage reported".to_owned(),
+        |u| {
+            format!(
+                "{} prompt + {} completion tokens",
+                u.prompt_tokens, u.completion_tokens
+            )
+        },
+    );
+    let cost = cost.map_or_else(
+        || "cost unknown".to_owned(),
+        |c| format!("cost ${}", c.normalize()),
+    );
+    let hit = if cache_hit { ", cache hit" } else { "" };
+    format!("usage: {tokens}, {cost}{hit}")
 }
 
 fn read_prompt(prompt: Option<String>) -> Result<String, Failure> {
@@ -134,11 +174,25 @@ fn build_request(args: &ChatArgs, prompt: String) -> Result<ChatRequest, Failure
 pub async fn run(args: ChatArgs) -> Result<(), Failure> {
     let prompt = read_prompt(args.prompt.clone())?;
     let request = build_request(&args, prompt)?;
-    let client = lmrelay::Client::new()?;
+    let mut builder = lmrelay::Client::builder();
+    if let Some(spec) = &args.cache {
+        builder = builder.cache(open_cache(spec).await?);
+    }
+    let client = builder.build()?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if !args.stream {
         let response = client.completion(request).await?;
+        if args.usage {
+            eprintln!(
+                "{}",
+                usage_line(
+                    response.usage.as_ref(),
+                    response.cost(),
+                    response.cache_hit()
+                )
+            );
+        }
         if args.json {
             let text = serde_json::to_string_pretty(&response)
                 .map_err(|err| Failure::Other(format!("could not encode the response: {err}")))?;
@@ -176,6 +230,12 @@ pub async fn run(args: ChatArgs) -> Result<(), Failure> {
     }
     if !args.json {
         writeln!(out)?;
+    }
+    if args.usage {
+        eprintln!(
+            "{}",
+            usage_line(stream.usage(), stream.cost(), stream.cache_hit())
+        );
     }
     Ok(())
 }
