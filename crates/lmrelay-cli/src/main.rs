@@ -3,8 +3,11 @@
 #![expect(clippy::print_stderr, reason = "a binary reports errors on stderr")]
 
 mod chat;
+mod cost;
 mod exit;
+mod models;
 mod serve;
+mod tokens;
 
 use std::process::ExitCode;
 
@@ -24,6 +27,12 @@ enum Command {
     Chat(chat::ChatArgs),
     /// Serve an OpenAI-compatible gateway for one model.
     Serve(serve::ServeArgs),
+    /// Price a call from its token counts (exact USD from the model table).
+    Cost(cost::CostArgs),
+    /// Count the tokens of a text or of chat messages, as LiteLLM's token_counter.
+    Tokens(tokens::TokensArgs),
+    /// List, inspect and extend the model table (limits, prices, capabilities).
+    Models(models::ModelsArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +51,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Chat(args) => chat::run(args).await,
             Command::Serve(args) => serve::run(args).await,
+            Command::Cost(args) => cost::run(args),
+            Command::Tokens(args) => tokens::run(args),
+            Command::Models(args) => models::run(args),
         }
     });
     match outcome {
