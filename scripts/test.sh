@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it (.ci/run calls this script).
 #
 # Installs what it needs (cargo-deny; the local model and llama.cpp server;
-# LiteLLM for the differential tests), caching heavy artefacts under
+# LiteLLM for the differential tests; redis-server from Debian), caching heavy artefacts under
 # ${LMRELAY_CACHE:-~/.cache/lmrelay}, then runs: rustfmt, clippy (-D warnings),
 # cargo-deny (licences, bans, sources), every test (unit, mock provider,
 # differential against LiteLLM, end-to-end against the real local model) and
@@ -42,6 +42,16 @@ trap cleanup EXIT
 step "LiteLLM (pinned) for the differential tests"
 LITELLM_PYTHON=$(scripts/litellm-env.sh | tail -n 1) \
     || die "LiteLLM could not be installed (see above); the differential tests need it"
+
+step "redis-server (Debian's package) for the shared-cache tests"
+if ! command -v redis-server >/dev/null; then
+    sudo_cmd=""
+    if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+    $sudo_cmd apt-get install -y -qq redis-server >/dev/null 2>&1 \
+        || { $sudo_cmd apt-get update -qq >/dev/null 2>&1 && $sudo_cmd apt-get install -y -qq redis-server >/dev/null; } \
+        || die "redis-server could not be installed (apt-get install redis-server); the cache tests need it"
+fi
+# The package may start a system service; the tests start their own server.
 
 step "pre-commit (pinned) for commit-polish's framework test"
 PRE_COMMIT_VERSION=4.7.0

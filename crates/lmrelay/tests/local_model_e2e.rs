@@ -256,3 +256,59 @@ fn real_llama_cpp_blocking_api() {
         .collect();
     assert_eq!(Some(streamed.as_str()), response.content());
 }
+
+/// The shape the schema tests ask the real model for.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[allow(dead_code, reason = "the fields are checked by the schema, not read")]
+struct CityAnswer {
+    city: String,
+    country: String,
+}
+
+#[tokio::test]
+async fn real_llama_cpp_tokenize_counts_what_the_server_bills() {
+    let http = reqwest::Client::new();
+    let base = base_url();
+    let text = "The capital of France is Paris.";
+    let counted = lmrelay::tokens::remote::count_text(&http, &base, text).await.unwrap();
+    assert!(counted > 3 && counted < 20, "{counted} tokens for a short sentence");
+    // The template-applied count equals the prompt tokens the server reports.
+    let messages = vec![
+        json!({"role": "system", "content": "Answer in one short sentence."}),
+        json!({"role": "user", "content": "What is the capital of France?"}),
+    ];
+    let templated = lmrelay::tokens::remote::count_messages(&http, &base, &messages)
+        .await
+        .unwrap();
+    let response = Client::new()
+        .unwrap()
+        .completion(ask("What is the capital of France?"))
+        .await
+        .unwrap();
+    let billed = response.usage.unwrap().prompt_tokens;
+    assert_eq!(templated, billed, "/apply-template + /tokenize equals usage.prompt_tokens");
+    assert_eq!(response.meta.cost, Some(lmrelay::Decimal::ZERO), "local models cost 0");
+}
+
+#[tokio::test]
+async fn real_llama_cpp_schema_constrained_output_parses_into_the_type() {
+    let request = ChatRequest::new("llamafile/smollm2")
+        .api_base(base_url())
+        .system("Reply in JSON.")
+        .user("Which city is the capital of France, and which country is it in?")
+        .temperature(0.0)
+        .seed(7)
+        .max_tokens(60)
+        .max_repairs(2)
+        .timeout(Duration::from_secs(60));
+    let parsed = Client::new()
+        .unwrap()
+        .completion_parsed::<CityAnswer>(request)
+        .await
+        .unwrap();
+    // llama.cpp turns the schema into a grammar, so the reply is valid JSON of
+    // this shape whatever the tiny model knows.
+    let raw = lmrelay::structured::first_text(&parsed.response);
+    let value: serde_json::Value = serde_json::from_str(raw.trim()).unwrap();
+    assert!(value["city"].is_string() && value["country"].is_string(), "{raw}");
+}
