@@ -151,6 +151,13 @@ pub fn cost_per_token(model: &str, usage: &TokenUsage) -> Result<Cost> {
 /// free; providers outside LiteLLM's list use the generic rule only when the
 /// model has a token price.
 pub fn cost_per_token_with(model: &str, usage: &TokenUsage, options: &CostOptions) -> Result<Cost> {
+    raw_cost(model, usage, options).map(|cost| Cost {
+        prompt: cost.prompt.normalize(),
+        completion: cost.completion.normalize(),
+    })
+}
+
+fn raw_cost(model: &str, usage: &TokenUsage, options: &CostOptions) -> Result<Cost> {
     let given = options.custom_llm_provider.as_deref();
     let (provider, _) = split_provider(model, given);
     let provider = provider.unwrap_or_default();
@@ -316,7 +323,7 @@ fn dashscope_cost(entry: &ModelEntry, usage: &TokenUsage) -> Cost {
         tier.pointer("/range/0")
             .and_then(models::table::json_decimal)
     };
-    tiers.sort_by(|a, b| start(a).cmp(&start(b)));
+    tiers.sort_by_key(|tier| start(tier));
     let charge = |count: Decimal, key: &str, fallback: &str| -> Decimal {
         let mut total = Decimal::ZERO;
         let mut done = Decimal::ZERO;

@@ -270,8 +270,13 @@ async fn real_llama_cpp_tokenize_counts_what_the_server_bills() {
     let http = reqwest::Client::new();
     let base = base_url();
     let text = "The capital of France is Paris.";
-    let counted = lmrelay::tokens::remote::count_text(&http, &base, text).await.unwrap();
-    assert!(counted > 3 && counted < 20, "{counted} tokens for a short sentence");
+    let counted = lmrelay::tokens::remote::count_text(&http, &base, text)
+        .await
+        .unwrap();
+    assert!(
+        counted > 3 && counted < 20,
+        "{counted} tokens for a short sentence"
+    );
     // The template-applied count equals the prompt tokens the server reports.
     let messages = vec![
         json!({"role": "system", "content": "Answer in one short sentence."}),
@@ -286,8 +291,15 @@ async fn real_llama_cpp_tokenize_counts_what_the_server_bills() {
         .await
         .unwrap();
     let billed = response.usage.unwrap().prompt_tokens;
-    assert_eq!(templated, billed, "/apply-template + /tokenize equals usage.prompt_tokens");
-    assert_eq!(response.meta.cost, Some(lmrelay::Decimal::ZERO), "local models cost 0");
+    assert_eq!(
+        templated, billed,
+        "/apply-template + /tokenize equals usage.prompt_tokens"
+    );
+    assert_eq!(
+        response.meta.cost,
+        Some(lmrelay::Decimal::ZERO),
+        "local models cost 0"
+    );
 }
 
 #[tokio::test]
@@ -310,5 +322,8 @@ async fn real_llama_cpp_schema_constrained_output_parses_into_the_type() {
     // this shape whatever the tiny model knows.
     let raw = lmrelay::structured::first_text(&parsed.response);
     let value: serde_json::Value = serde_json::from_str(raw.trim()).unwrap();
-    assert!(value["city"].is_string() && value["country"].is_string(), "{raw}");
+    assert!(
+        value["city"].is_string() && value["country"].is_string(),
+        "{raw}"
+    );
 }
