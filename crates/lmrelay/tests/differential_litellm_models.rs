@@ -15,51 +15,17 @@
 )]
 #![cfg(feature = "differential")]
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+#[path = "common/oracle.rs"]
+mod oracle_support;
+
 use std::str::FromStr;
 
 use lmrelay::cost::{CostOptions, TokenUsage, cost_per_token_with};
 use lmrelay::models::{Capability, get_model_info};
 use lmrelay::tokens::{CountInput, token_counter};
 use lmrelay::{Decimal, ErrorKind};
+use oracle_support::{cases, oracle};
 use serde_json::Value;
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn cases(name: &str) -> Value {
-    let path = repo_root().join("tests/differential").join(name);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn oracle(command: &str, input: &Value) -> Vec<Value> {
-    let python = std::env::var("LMRELAY_LITELLM_PYTHON")
-        .expect("LMRELAY_LITELLM_PYTHON is not set: run scripts/test.sh");
-    let mut child = Command::new(&python)
-        .arg(repo_root().join("tests/differential/litellm_oracle.py"))
-        .arg(command)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "the LiteLLM oracle failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
 
 fn usage_of(case: &Value) -> TokenUsage {
     let n = |key: &str| case["usage"][key].as_u64().unwrap_or(0);

@@ -50,7 +50,11 @@ async fn post(http: &reqwest::Client, url: &str, body: Value) -> Result<Value> {
 /// Tokens of `text` as the server's model sees it (no special tokens added).
 pub async fn count_text(http: &reqwest::Client, api_base: &str, text: &str) -> Result<u64> {
     let url = format!("{}/tokenize", server_root(api_base));
-    let answer = post(http, &url, json!({"content": text})).await?;
+    token_count(&url, &post(http, &url, json!({"content": text})).await?)
+}
+
+/// The length of the `tokens` list of a `/tokenize` answer.
+fn token_count(url: &str, answer: &Value) -> Result<u64> {
     answer
         .get("tokens")
         .and_then(Value::as_array)
@@ -87,20 +91,6 @@ pub async fn count_messages(
             )
         })?;
     let url = format!("{root}/tokenize");
-    let answer = post(
-        http,
-        &url,
-        json!({"content": prompt, "add_special": true, "parse_special": true}),
-    )
-    .await?;
-    answer
-        .get("tokens")
-        .and_then(Value::as_array)
-        .map(|tokens| tokens.len() as u64)
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::APIError,
-                format!("{url} sent no \"tokens\" list"),
-            )
-        })
+    let body = json!({"content": prompt, "add_special": true, "parse_special": true});
+    token_count(&url, &post(http, &url, body).await?)
 }
