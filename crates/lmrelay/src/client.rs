@@ -18,7 +18,8 @@ use crate::cache::{Cache, cache_key};
 use crate::cost::Priced;
 use crate::error::{ErrorKind, Result};
 use crate::mock;
-use crate::providers::openai_compat::{self, map_error, parse_json};
+use crate::providers::adapter::{Adapter, MapErrorFn, adapter_for};
+use crate::providers::openai_compat::{self, parse_json};
 use crate::providers::{Target, resolve};
 use crate::request::{
     CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback, MockResponse, Request,
@@ -32,8 +33,54 @@ use crate::structured::{
 };
 use crate::transport::{self, WireRequest, deadline_error, read_body};
 
-/// Builds the wire request of one endpoint (an adapter function).
-type BuildFn<B> = fn(&Target, &B, &CallOptions) -> Result<WireRequest>;
+/// How one endpoint is spoken to a target: build the request, read the
+/// body, map a failure status (adapter functions, chosen per target).
+struct Route<B, T> {
+    build: fn(&Target, &B, &CallOptions) -> Result<WireRequest>,
+    parse: fn(&Target, &[u8]) -> Result<T>,
+    map_error: MapErrorFn,
+}
+
+/// The adapter that speaks a target's chat protocol.
+fn chat_adapter(target: &Target) -> Result<&'static Adapter> {
+    adapter_for(target.provider.protocol).ok_or_else(|| {
+        target.error(
+            ErrorKind::BadRequest,
+            format!(
+                "provider '{}' speaks its own protocol, which this version of lmrelay does not \
+                 translate yet; call it through an OpenAI-compatible endpoint meanwhile (see {})",
+                target.provider.prefix, target.provider.docs
+            ),
+        )
+    })
+}
+
+const CHAT: Route<lmrelay_types::ChatCompletionRequest, ChatCompletionResponse> = Route {
+    build: |t, b, o| (chat_adapter(t)?.chat_request)(t, b, o, false),
+    parse: |t, bytes| (chat_adapter(t)?.parse_chat)(t, bytes),
+    map_error: |t, status, headers, body| match chat_adapter(t) {
+        Ok(adapter) => (adapter.map_error)(t, status, headers, body),
+        Err(err) => err,
+    },
+};
+
+const TEXT: Route<lmrelay_types::TextCompletionRequest, TextCompletionResponse> = Route {
+    build: |t, b, o| {
+        ensure_openai(t)?;
+        openai_compat::text_request(t, b, o)
+    },
+    parse: parse_json,
+    map_error: openai_compat::map_error,
+};
+
+const EMBEDDINGS: Route<lmrelay_types::EmbeddingRequest, EmbeddingResponse> = Route {
+    build: |t, b, o| {
+        ensure_openai(t)?;
+        openai_compat::embedding_request(t, b, o)
+    },
+    parse: parse_json,
+    map_error: openai_compat::map_error,
+};
 /// Builds the answer to a `mock_response`.
 type MockFn<T> = fn(&Target, &str, &MockResponse) -> Result<T>;
 
@@ -227,13 +274,7 @@ impl Client {
     }
 
     async fn completion_once(&self, request: ChatRequest) -> Result<ChatCompletionResponse> {
-        self.unary(
-            "chat",
-            request,
-            |t, b, o| openai_compat::chat_request(t, b, o, false),
-            mock::chat,
-        )
-        .await
+        self.unary("chat", request, CHAT, mock::chat).await
     }
 
     /// A streamed chat completion. Retries and fallbacks apply until the
@@ -291,10 +332,11 @@ impl Client {
                             .with_meta(meta),
                     );
                 }
-                ensure_openai(&target)?;
-                let wire = openai_compat::chat_request(&target, body, options, true)?;
+                let adapter = chat_adapter(&target)?;
+                let wire = (adapter.chat_request)(&target, body, options, true)?;
+                let served_model = target.model.clone();
                 Ok(self
-                    .open_stream(target, wire, options)
+                    .open_stream(target, wire, options, adapter, &served_model)
                     .await?
                     .with_meta(meta))
             })
@@ -314,18 +356,14 @@ impl Client {
 
     /// A text completion (`/completions`).
     pub async fn text_completion(&self, request: TextRequest) -> Result<TextCompletionResponse> {
-        self.unary("text", request, openai_compat::text_request, mock::text)
-            .await
+        self.unary("text", request, TEXT, mock::text).await
     }
 
     /// Embeddings (`/embeddings`).
     pub async fn embedding(&self, request: EmbeddingsRequest) -> Result<EmbeddingResponse> {
-        self.unary(
-            "embedding",
-            request,
-            openai_compat::embedding_request,
-            |t, model, m| Err(mock::embedding_error(t, model, m)),
-        )
+        self.unary("embedding", request, EMBEDDINGS, |t, model, m| {
+            Err(mock::embedding_error(t, model, m))
+        })
         .await
     }
 
@@ -335,7 +373,7 @@ impl Client {
         &self,
         endpoint: &str,
         request: Request<B>,
-        build: BuildFn<B>,
+        route: Route<B, T>,
         mock: MockFn<T>,
     ) -> Result<T>
     where
@@ -376,10 +414,11 @@ impl Client {
                 let mut response = match &options.mock_response {
                     Some(canned) => mock(&target, model, canned)?,
                     None => {
-                        ensure_openai(&target)?;
-                        let wire = build(&target, body, options)?;
-                        let bytes = self.post_and_read(&target, &wire, options).await?;
-                        parse_json::<T>(&target, &bytes)?
+                        let wire = (route.build)(&target, body, options)?;
+                        let bytes = self
+                            .post_and_read(&target, &wire, options, route.map_error)
+                            .await?;
+                        (route.parse)(&target, &bytes)?
                     }
                 };
                 response.set_meta(model, &target.provider.prefix);
@@ -413,6 +452,7 @@ impl Client {
         target: &Target,
         wire: &WireRequest,
         options: &CallOptions,
+        map_error: MapErrorFn,
     ) -> Result<bytes::Bytes> {
         let limit = self.attempt_timeout(options);
         let call = async {
@@ -430,7 +470,10 @@ impl Client {
         target: Target,
         wire: WireRequest,
         options: &CallOptions,
+        adapter: &Adapter,
+        model: &str,
     ) -> Result<ChatStream> {
+        let map_error = adapter.map_error;
         let base = self.attempt_timeout(options);
         let first_wait = options.first_chunk_timeout.unwrap_or(base);
         let idle = options.idle_timeout.unwrap_or(base);
@@ -454,12 +497,13 @@ impl Client {
                 .map_err(|_| {
                     deadline_error(&target, &wire.url, "no complete response", first_wait)
                 })??;
-            let chunks = openai_compat::json_body_as_chunks(&target, &body)?;
+            let chunks = openai_compat::response_as_chunks((adapter.parse_chat)(&target, &body)?);
             return Ok(ChatStream::from_chunks(
                 chunks.into_iter().map(Ok).collect(),
             ));
         }
-        let mut reader = ChunkReader::new(target.clone(), wire.url.clone(), response);
+        let mut reader =
+            ChunkReader::new(target.clone(), wire.url.clone(), response, adapter, model);
         let left = first_wait.saturating_sub(started.elapsed());
         match reader.next_chunk(left, "no first chunk").await {
             Some(Ok(first)) => Ok(ChatStream::from_reader(first, reader, idle)),

@@ -5,6 +5,8 @@
 //! speak their own protocol are listed for resolution; their translation lives
 //! in a module of its own.
 
+pub mod adapter;
+pub mod anthropic;
 pub mod openai_compat;
 mod resolve;
 

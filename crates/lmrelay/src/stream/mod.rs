@@ -23,7 +23,7 @@ pub use sse::{
 
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
-use crate::providers::openai_compat::{StreamItem, parse_chunk};
+use crate::providers::adapter::{Adapter, FrameFormat, StreamTranslator};
 use crate::transport::{deadline_error, transport_error};
 
 /// A stream of chat completion chunks. Ends after the last chunk; a failure
@@ -149,30 +149,106 @@ impl Stream for ChatStream {
     }
 }
 
-/// Reads chunks from an SSE body, with a deadline per chunk.
+/// Splits a streamed body into frames: SSE events, or NDJSON lines (as
+/// events whose `data` is the line).
+enum FrameDecoder {
+    Sse(SseDecoder),
+    Ndjson(Vec<u8>),
+}
+
+impl FrameDecoder {
+    fn new(format: FrameFormat) -> Self {
+        match format {
+            FrameFormat::Sse => Self::Sse(SseDecoder::new()),
+            FrameFormat::Ndjson => Self::Ndjson(Vec::new()),
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> std::result::Result<Vec<SseEvent>, LineTooLong> {
+        match self {
+            Self::Sse(decoder) => decoder.feed(bytes),
+            Self::Ndjson(buffer) => {
+                buffer.extend_from_slice(bytes);
+                let mut frames = Vec::new();
+                while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = buffer.drain(..=end).collect();
+                    let text = String::from_utf8_lossy(&line).trim().to_owned();
+                    if !text.is_empty() {
+                        frames.push(data_frame(text));
+                    }
+                }
+                if buffer.len() > DEFAULT_MAX_LINE {
+                    return Err(LineTooLong {
+                        limit: DEFAULT_MAX_LINE,
+                    });
+                }
+                Ok(frames)
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Vec<SseEvent> {
+        match self {
+            Self::Sse(decoder) => decoder.finish().into_iter().collect(),
+            Self::Ndjson(buffer) => {
+                let text = String::from_utf8_lossy(buffer).trim().to_owned();
+                buffer.clear();
+                if text.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![data_frame(text)]
+                }
+            }
+        }
+    }
+}
+
+fn data_frame(data: String) -> SseEvent {
+    SseEvent {
+        event: None,
+        data,
+        id: None,
+        retry: None,
+    }
+}
+
+/// Reads chunks from a streamed body, with a deadline per chunk.
 pub(crate) struct ChunkReader {
     target: Target,
     url: String,
     bytes: BoxStream<'static, reqwest::Result<Bytes>>,
-    decoder: SseDecoder,
-    pending: VecDeque<SseEvent>,
+    decoder: FrameDecoder,
+    translator: Box<dyn StreamTranslator>,
+    frames: VecDeque<SseEvent>,
+    ready: VecDeque<ChatCompletionChunk>,
     guard: RepeatGuard,
     eof: bool,
+    done: bool,
     finished: bool,
     chunks: usize,
     open_choices: BTreeSet<u32>,
 }
 
 impl ChunkReader {
-    pub(crate) fn new(target: Target, url: String, response: reqwest::Response) -> Self {
+    pub(crate) fn new(
+        target: Target,
+        url: String,
+        response: reqwest::Response,
+        adapter: &Adapter,
+        model: &str,
+    ) -> Self {
+        let translator = (adapter.new_stream)(&target, model);
         Self {
             target,
             url,
             bytes: response.bytes_stream().boxed(),
-            decoder: SseDecoder::new(),
-            pending: VecDeque::new(),
+            decoder: FrameDecoder::new(adapter.frames),
+            translator,
+            frames: VecDeque::new(),
+            ready: VecDeque::new(),
             guard: RepeatGuard::default(),
             eof: false,
+            done: false,
             finished: false,
             chunks: 0,
             open_choices: BTreeSet::new(),
@@ -190,16 +266,25 @@ impl ChunkReader {
             if self.finished {
                 return None;
             }
-            while let Some(event) = self.pending.pop_front() {
-                match parse_chunk(&self.target, &event) {
-                    Ok(StreamItem::Done) => {
-                        self.finished = true;
-                        return None;
+            if let Some(chunk) = self.ready.pop_front() {
+                return Some(self.accept(chunk));
+            }
+            if self.done {
+                self.finished = true;
+                return None;
+            }
+            if let Some(frame) = self.frames.pop_front() {
+                match self.translator.frame(&frame) {
+                    Ok(step) => {
+                        self.ready.extend(step.chunks);
+                        if step.done {
+                            self.done = true;
+                            self.frames.clear();
+                        }
                     }
-                    Ok(StreamItem::Skip) => {}
-                    Ok(StreamItem::Chunk(chunk)) => return Some(self.accept(*chunk)),
                     Err(err) => return Some(self.fail(err)),
                 }
+                continue;
             }
             if self.eof {
                 self.finished = true;
@@ -210,7 +295,7 @@ impl ChunkReader {
                     ErrorKind::APIConnection,
                     format!(
                         "the stream from {} ended after {} chunk(s) without finishing \
-                         (no finish_reason, no [DONE]): the connection was cut",
+                         (no finish reason, no end marker): the connection was cut",
                         self.url, self.chunks
                     ),
                 )));
@@ -222,7 +307,7 @@ impl ChunkReader {
                 }
                 Ok(None) => {
                     self.eof = true;
-                    self.pending.extend(self.decoder.finish());
+                    self.frames.extend(self.decoder.finish());
                 }
                 Ok(Some(Err(err))) => {
                     let err = transport_error(&self.target, &self.url, &err)
@@ -230,7 +315,7 @@ impl ChunkReader {
                     return Some(self.fail(err));
                 }
                 Ok(Some(Ok(bytes))) => match self.decoder.feed(&bytes) {
-                    Ok(events) => self.pending.extend(events),
+                    Ok(frames) => self.frames.extend(frames),
                     Err(err) => {
                         let err = self.target.error(ErrorKind::APIError, err.to_string());
                         return Some(self.fail(err));

@@ -21,6 +21,7 @@ const CONTEXT_WINDOW_TEXTS: &[&str] = &[
     "`inputs` tokens + `max_new_tokens` must be",
     "exceeds the maximum number of tokens allowed",
     "context_length_exceeded",
+    "prompt is too long",
 ];
 
 const TIMEOUT_TEXTS: &[&str] = &[

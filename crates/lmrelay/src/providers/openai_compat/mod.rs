@@ -10,4 +10,42 @@ mod response;
 
 pub use errors::{classify, map_error};
 pub use request::{chat_request, embedding_request, text_request};
-pub use response::{StreamItem, json_body_as_chunks, parse_chunk, parse_json};
+pub use response::{StreamItem, json_body_as_chunks, parse_chunk, parse_json, response_as_chunks};
+
+use lmrelay_types::ChatCompletionResponse;
+
+use super::Target;
+use super::adapter::{Adapter, FrameFormat, StreamTranslator, Translated};
+use crate::error::Result;
+use crate::stream::SseEvent;
+
+/// The OpenAI protocol's adapter.
+pub(crate) static ADAPTER: Adapter = Adapter {
+    chat_request,
+    parse_chat,
+    map_error,
+    frames: FrameFormat::Sse,
+    new_stream: |target, _model| {
+        Box::new(OpenAiStream {
+            target: target.clone(),
+        })
+    },
+};
+
+fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse> {
+    parse_json(target, body)
+}
+
+struct OpenAiStream {
+    target: Target,
+}
+
+impl StreamTranslator for OpenAiStream {
+    fn frame(&mut self, frame: &SseEvent) -> Result<Translated> {
+        Ok(match parse_chunk(&self.target, frame)? {
+            StreamItem::Chunk(chunk) => Translated::chunk(*chunk),
+            StreamItem::Done => Translated::done(Vec::new()),
+            StreamItem::Skip => Translated::default(),
+        })
+    }
+}

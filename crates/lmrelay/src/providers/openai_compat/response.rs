@@ -48,6 +48,11 @@ pub fn parse_json<T: DeserializeOwned>(target: &Target, body: &[u8]) -> Result<T
 /// chunks, or its error.
 pub fn json_body_as_chunks(target: &Target, body: &[u8]) -> Result<Vec<ChatCompletionChunk>> {
     let response: ChatCompletionResponse = parse_json(target, body)?;
+    Ok(response_as_chunks(response))
+}
+
+/// A whole response as the chunks a stream of it would have carried.
+pub fn response_as_chunks(response: ChatCompletionResponse) -> Vec<ChatCompletionChunk> {
     let mut chunks = Vec::with_capacity(2);
     let choices = response
         .choices
@@ -89,7 +94,7 @@ pub fn json_body_as_chunks(target: &Target, body: &[u8]) -> Result<Vec<ChatCompl
         system_fingerprint: response.system_fingerprint,
         extra: JsonObject::new(),
     });
-    Ok(chunks)
+    chunks
 }
 
 /// What one server-sent event of an OpenAI stream means.

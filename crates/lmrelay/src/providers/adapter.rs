@@ -1,0 +1,87 @@
+//! The adapter of a wire protocol: pure functions from an OpenAI-shaped chat
+//! request to the provider's HTTP request, and from the provider's body,
+//! stream frames and errors back to OpenAI shapes. The client does the I/O.
+
+use lmrelay_types::{ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse};
+use reqwest::header::HeaderMap;
+
+use super::{Protocol, Target};
+use crate::error::{Error, Result};
+use crate::request::CallOptions;
+use crate::stream::SseEvent;
+use crate::transport::WireRequest;
+
+/// How a provider frames a streamed body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameFormat {
+    /// Server-sent events.
+    Sse,
+    /// One JSON object per line (Ollama).
+    Ndjson,
+}
+
+/// What one stream frame meant.
+#[derive(Debug, Default)]
+pub struct Translated {
+    /// Chunks to deliver, in order.
+    pub chunks: Vec<ChatCompletionChunk>,
+    /// The provider said the stream is complete.
+    pub done: bool,
+}
+
+impl Translated {
+    /// One chunk.
+    pub fn chunk(chunk: ChatCompletionChunk) -> Self {
+        Self {
+            chunks: vec![chunk],
+            done: false,
+        }
+    }
+
+    /// The end of the stream, with a last chunk or none.
+    pub fn done(chunks: Vec<ChatCompletionChunk>) -> Self {
+        Self { chunks, done: true }
+    }
+}
+
+/// Turns a provider's stream frames into OpenAI chunks, keeping whatever
+/// state the protocol needs (ids, tool-call indexes, usage seen so far).
+pub trait StreamTranslator: Send {
+    /// One frame (for NDJSON, `data` is the line).
+    fn frame(&mut self, frame: &SseEvent) -> Result<Translated>;
+}
+
+/// Maps a failure status and body to an error.
+pub type MapErrorFn = fn(&Target, u16, &HeaderMap, &str) -> Error;
+
+/// The functions of one protocol.
+pub struct Adapter {
+    /// The HTTP request of a chat call (`stream` selects the streaming form).
+    pub chat_request:
+        fn(&Target, &ChatCompletionRequest, &CallOptions, bool) -> Result<WireRequest>,
+    /// A whole (non-streamed) response body.
+    pub parse_chat: fn(&Target, &[u8]) -> Result<ChatCompletionResponse>,
+    /// A failure status.
+    pub map_error: MapErrorFn,
+    /// How the stream is framed.
+    pub frames: FrameFormat,
+    /// A translator for one stream.
+    pub new_stream: fn(&Target, &str) -> Box<dyn StreamTranslator>,
+}
+
+impl std::fmt::Debug for Adapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Adapter")
+            .field("frames", &self.frames)
+            .finish()
+    }
+}
+
+/// The adapter of a protocol, if lmrelay translates it.
+pub fn adapter_for(protocol: Protocol) -> Option<&'static Adapter> {
+    match protocol {
+        Protocol::Openai => Some(&super::openai_compat::ADAPTER),
+        Protocol::Anthropic => Some(&super::anthropic::ADAPTER),
+        _ => None,
+    }
+}
