@@ -335,8 +335,13 @@ impl Client {
                 let adapter = chat_adapter(&target)?;
                 let wire = (adapter.chat_request)(&target, body, options, true)?;
                 let served_model = target.model.clone();
+                let include_usage = body
+                    .stream_options
+                    .as_ref()
+                    .and_then(|o| o.include_usage)
+                    .unwrap_or(false);
                 Ok(self
-                    .open_stream(target, wire, options, adapter, &served_model)
+                    .open_stream(target, wire, options, adapter, &served_model, include_usage)
                     .await?
                     .with_meta(meta))
             })
@@ -472,6 +477,7 @@ impl Client {
         options: &CallOptions,
         adapter: &Adapter,
         model: &str,
+        include_usage: bool,
     ) -> Result<ChatStream> {
         let map_error = adapter.map_error;
         let base = self.attempt_timeout(options);
@@ -502,8 +508,14 @@ impl Client {
                 chunks.into_iter().map(Ok).collect(),
             ));
         }
-        let mut reader =
-            ChunkReader::new(target.clone(), wire.url.clone(), response, adapter, model);
+        let mut reader = ChunkReader::new(
+            target.clone(),
+            wire.url.clone(),
+            response,
+            adapter,
+            model,
+            include_usage,
+        );
         let left = first_wait.saturating_sub(started.elapsed());
         match reader.next_chunk(left, "no first chunk").await {
             Some(Ok(first)) => Ok(ChatStream::from_reader(first, reader, idle)),

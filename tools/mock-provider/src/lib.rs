@@ -8,6 +8,7 @@
 //! stalled mid-way, an error event mid-stream, malformed JSON, a repeated
 //! chunk. Every spec counts its requests, so tests can assert exact attempts.
 
+pub mod replay;
 mod replies;
 mod spec;
 

@@ -65,8 +65,9 @@ pub struct Adapter {
     pub map_error: MapErrorFn,
     /// How the stream is framed.
     pub frames: FrameFormat,
-    /// A translator for one stream.
-    pub new_stream: fn(&Target, &str) -> Box<dyn StreamTranslator>,
+    /// A translator for one stream (the model asked for, and whether the
+    /// caller asked for a usage chunk).
+    pub new_stream: fn(&Target, &str, bool) -> Box<dyn StreamTranslator>,
 }
 
 impl std::fmt::Debug for Adapter {

@@ -236,8 +236,9 @@ impl ChunkReader {
         response: reqwest::Response,
         adapter: &Adapter,
         model: &str,
+        include_usage: bool,
     ) -> Self {
-        let translator = (adapter.new_stream)(&target, model);
+        let translator = (adapter.new_stream)(&target, model, include_usage);
         Self {
             target,
             url,

@@ -18,7 +18,13 @@ pub fn map_error(target: &Target, status: u16, headers: &HeaderMap, body: &str) 
         None => body.to_owned(),
     };
     let message = error_message(&body);
-    let kind = classify(status, &message);
+    let kind = match status {
+        // LiteLLM: a body too large is a bad request; Anthropic's 529
+        // "overloaded" is a (retryable) server error.
+        413 => ErrorKind::BadRequest,
+        529 => ErrorKind::InternalServer,
+        _ => classify(status, &message),
+    };
     target
         .error(kind, format!("anthropic returned HTTP {status}: {message}"))
         .with_status(status)

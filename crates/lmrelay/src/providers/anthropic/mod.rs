@@ -26,5 +26,7 @@ pub(crate) static ADAPTER: Adapter = Adapter {
     parse_chat,
     map_error,
     frames: FrameFormat::Sse,
-    new_stream: |target, model| Box::new(stream::AnthropicStream::new(target, model)),
+    new_stream: |target, model, include_usage| {
+        Box::new(stream::AnthropicStream::new(target, model, include_usage))
+    },
 };

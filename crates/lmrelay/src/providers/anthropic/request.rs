@@ -23,6 +23,7 @@ const UNSUPPORTED: &[&str] = &[
     "logprobs",
     "top_logprobs",
     "seed",
+    "service_tier",
 ];
 
 /// `{api_base}/v1/messages`, accepting a base that already ends in `/v1`
@@ -70,7 +71,15 @@ pub fn chat_request(
             "messages is empty: Anthropic needs at least one message",
         ));
     }
-    let (system, turns) = translate_messages(target, &messages)?;
+    let (system, mut turns) = translate_messages(target, &messages)?;
+    if turns.is_empty() {
+        return Err(target.error(
+            ErrorKind::BadRequest,
+            "the messages hold only system instructions: Anthropic needs at least one user or \
+             assistant message",
+        ));
+    }
+    trim_final_assistant(&mut turns);
     let has_tool_history = turns.iter().any(|turn| {
         turn["content"].as_array().is_some_and(|blocks| {
             blocks
@@ -92,19 +101,40 @@ pub fn chat_request(
              needs the tool definitions whenever the conversation has tool calls: pass `tools`",
         ));
     }
-    if let Some(tools) = tools.filter(|t| !t.is_empty()) {
-        out.insert(
-            "tools".into(),
-            Value::Array(tools.iter().map(tool).collect()),
-        );
+    let thinking_requested = request.get("thinking").is_some()
+        || request
+            .get("reasoning_effort")
+            .and_then(Value::as_str)
+            .is_some_and(|e| e != "none");
+    let json_tool = json_schema_tool(target, &request, &mut out);
+    let mut all_tools: Vec<Value> = json_tool.iter().cloned().collect();
+    if let Some(tools) = tools {
+        all_tools.extend(tools.iter().map(tool));
     }
-    if let Some(choice) = tool_choice(
+    if !all_tools.is_empty() {
+        out.insert("tools".into(), Value::Array(all_tools));
+    }
+    let user_choice = tool_choice(
         request.get("tool_choice"),
         request.get("parallel_tool_calls"),
-    ) {
-        out.insert("tool_choice".into(), choice);
+    );
+    match (&json_tool, tools.is_some_and(|t| !t.is_empty())) {
+        (Some(_), true) => {
+            out.insert("tool_choice".into(), json!({"type": "auto"}));
+        }
+        (Some(_), false) if !thinking_requested => {
+            out.insert(
+                "tool_choice".into(),
+                json!({"name": JSON_TOOL_NAME, "type": "tool"}),
+            );
+        }
+        (Some(_), false) => {}
+        (None, _) => {
+            if let Some(choice) = user_choice {
+                out.insert("tool_choice".into(), choice);
+            }
+        }
     }
-    apply_response_format(target, &request, &mut out);
     if let Some(stop) = request.get("stop") {
         let stops = match stop {
             Value::String(one) => vec![Value::String(one.clone())],
@@ -125,15 +155,26 @@ pub fn chat_request(
     {
         out.insert("metadata".into(), json!({"user_id": user}));
     }
-    let max_tokens = request
+    let explicit_max = request
         .get("max_completion_tokens")
         .or_else(|| request.get("max_tokens"))
-        .and_then(Value::as_u64)
-        .unwrap_or_else(|| default_max_tokens(&target.model));
-    out.insert("max_tokens".into(), Value::from(max_tokens));
+        .and_then(Value::as_u64);
     if let Some(effort) = request.get("reasoning_effort").and_then(Value::as_str) {
-        apply_reasoning_effort(effort, &mut out);
+        apply_reasoning_effort(&target.model, effort, &mut out);
     }
+    if let Some(thinking) = request.get("thinking") {
+        out.insert("thinking".into(), thinking.clone());
+    }
+    let budget = out
+        .get("thinking")
+        .filter(|t| t["type"] == "enabled")
+        .and_then(|t| t["budget_tokens"].as_u64());
+    let max_tokens = match (explicit_max, budget) {
+        (Some(max), _) => max,
+        (None, Some(budget)) => budget + DEFAULT_MAX_TOKENS,
+        (None, None) => default_max_tokens(&target.model),
+    };
+    out.insert("max_tokens".into(), Value::from(max_tokens));
     // Provider-specific fields given in the body (top_k, thinking, metadata...).
     for (key, value) in request
         .iter()
@@ -151,10 +192,38 @@ pub fn chat_request(
         ("anthropic-version".to_owned(), ANTHROPIC_VERSION.to_owned()),
         ("accept".to_owned(), "application/json".to_owned()),
     ];
+    let mut betas: Vec<String> = Vec::new();
     if let Some(key) = &target.api_key {
-        headers.push(("x-api-key".to_owned(), key.expose().to_owned()));
+        if key.expose().starts_with("sk-ant-oat") {
+            headers.push((
+                "authorization".to_owned(),
+                format!("Bearer {}", key.expose()),
+            ));
+            betas.push("oauth-2025-04-20".to_owned());
+        } else {
+            headers.push(("x-api-key".to_owned(), key.expose().to_owned()));
+        }
     }
-    headers.extend(options.extra_headers.iter().cloned());
+    if out.contains_key("output_format") {
+        betas.push("structured-outputs-2025-11-13".to_owned());
+    }
+    if let Some(position) = options
+        .extra_headers
+        .iter()
+        .position(|(name, _)| name == "anthropic-beta")
+    {
+        betas.insert(0, options.extra_headers[position].1.clone());
+    }
+    if !betas.is_empty() {
+        headers.push(("anthropic-beta".to_owned(), betas.join(",")));
+    }
+    headers.extend(
+        options
+            .extra_headers
+            .iter()
+            .filter(|(name, _)| name != "anthropic-beta")
+            .cloned(),
+    );
     Ok(WireRequest {
         url: messages_url(target),
         headers,
@@ -177,6 +246,7 @@ const KNOWN_FIELDS: &[&str] = &[
     "max_tokens",
     "max_completion_tokens",
     "reasoning_effort",
+    "thinking",
     "stream",
     "stream_options",
 ];
@@ -219,25 +289,55 @@ fn default_max_tokens(model: &str) -> u64 {
         .unwrap_or(DEFAULT_MAX_TOKENS)
 }
 
-/// LiteLLM's thinking budgets for `reasoning_effort`.
-fn apply_reasoning_effort(effort: &str, out: &mut Map<String, Value>) {
+/// Claude 4.6 models take adaptive thinking with an effort level.
+fn is_claude_4_6(model: &str) -> bool {
+    let lower = model.to_lowercase();
+    [
+        "opus-4-6",
+        "opus_4_6",
+        "opus-4.6",
+        "opus_4.6",
+        "sonnet-4-6",
+        "sonnet_4_6",
+        "sonnet-4.6",
+        "sonnet_4.6",
+    ]
+    .iter()
+    .any(|v| lower.contains(v))
+}
+
+/// LiteLLM's thinking for `reasoning_effort`: a budget, or adaptive
+/// thinking with `output_config.effort` on Claude 4.6; `none` turns it off.
+fn apply_reasoning_effort(model: &str, effort: &str, out: &mut Map<String, Value>) {
+    if effort == "none" {
+        return;
+    }
+    if is_claude_4_6(model) {
+        out.insert("thinking".into(), json!({"type": "adaptive"}));
+        let level = if effort == "minimal" { "low" } else { effort };
+        out.insert("output_config".into(), json!({"effort": level}));
+        return;
+    }
     let budget: u64 = match effort {
         "minimal" => 128,
         "low" => 1024,
         "medium" => 2048,
-        "high" => 4096,
-        _ => return,
+        _ => 4096,
     };
     out.insert(
         "thinking".into(),
         json!({"type": "enabled", "budget_tokens": budget}),
     );
-    let max = out.get("max_tokens").and_then(Value::as_u64).unwrap_or(0);
-    if max <= budget {
-        out.insert(
-            "max_tokens".into(),
-            Value::from(budget + DEFAULT_MAX_TOKENS),
-        );
+}
+
+/// Anthropic refuses a final assistant turn that ends in whitespace.
+fn trim_final_assistant(turns: &mut [Value]) {
+    if let Some(last) = turns.last_mut()
+        && last["role"] == "assistant"
+        && let Some(block) = last["content"].as_array_mut().and_then(|b| b.last_mut())
+        && let Some(text) = block["text"].as_str()
+    {
+        block["text"] = Value::String(text.trim_end().to_owned());
     }
 }
 
@@ -250,10 +350,19 @@ fn translate_messages(target: &Target, messages: &[Value]) -> Result<(Vec<Value>
         let role = message["role"].as_str().unwrap_or("");
         let (role, blocks) = match role {
             "system" | "developer" => {
-                system.extend(text_blocks(&message["content"]));
+                let mut blocks = text_blocks(&message["content"]);
+                blocks.retain(|b| b["text"].as_str().is_some_and(|t| !t.is_empty()));
+                system.extend(blocks);
                 continue;
             }
-            "user" => ("user", content_blocks(target, &message["content"], index)?),
+            "user" => {
+                let mut blocks = content_blocks(target, &message["content"], index)?;
+                if let (Some(cache), Some(last)) = (message.get("cache_control"), blocks.last_mut())
+                {
+                    last["cache_control"] = cache.clone();
+                }
+                ("user", blocks)
+            }
             "assistant" => ("assistant", assistant_blocks(message)),
             "tool" | "function" => ("user", vec![tool_result(message)]),
             other => {
@@ -353,7 +462,7 @@ fn assistant_blocks(message: &Value) -> Vec<Value> {
         let input: Value = serde_json::from_str(arguments).unwrap_or_else(|_| json!({}));
         blocks.push(json!({
             "type": "tool_use",
-            "id": call["id"],
+            "id": tool_id(&call["id"]),
             "name": call["function"]["name"],
             "input": input,
         }));
@@ -373,7 +482,25 @@ fn tool_result(message: &Value) -> Value {
         Value::Null => Value::String(String::new()),
         other => other.clone(),
     };
-    json!({"type": "tool_result", "tool_use_id": message["tool_call_id"], "content": content})
+    json!({"type": "tool_result", "tool_use_id": tool_id(&message["tool_call_id"]), "content": content})
+}
+
+/// Anthropic takes tool ids of letters, digits, `_` and `-` only.
+fn tool_id(id: &Value) -> Value {
+    match id.as_str() {
+        Some(id) => Value::String(
+            id.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect(),
+        ),
+        None => id.clone(),
+    }
 }
 
 fn tool(tool: &Value) -> Value {
@@ -412,24 +539,113 @@ fn tool_choice(choice: Option<&Value>, parallel: Option<&Value>) -> Option<Value
     (!out.is_null()).then_some(out)
 }
 
-/// A JSON schema `response_format` becomes a forced tool named
-/// `json_tool_call` whose input is the schema (LiteLLM's approach for
-/// models without native structured output); `json_object` sends nothing.
-fn apply_response_format(target: &Target, request: &JsonObject, out: &mut Map<String, Value>) {
-    let Some(format) = request.get("response_format") else {
-        return;
-    };
+/// Models that take a native `output_format` (structured outputs beta).
+fn has_native_structured_output(model: &str) -> bool {
+    [
+        "sonnet-4.5",
+        "sonnet-4-5",
+        "opus-4.1",
+        "opus-4-1",
+        "opus-4.5",
+        "opus-4-5",
+        "opus-4.6",
+        "opus-4-6",
+        "sonnet-4.6",
+        "sonnet-4-6",
+        "sonnet_4.6",
+        "sonnet_4_6",
+    ]
+    .iter()
+    .any(|v| model.contains(v))
+}
+
+/// A JSON-schema `response_format`: a native `output_format` (with the
+/// constraints Anthropic rejects moved into descriptions) on models that
+/// take one, else the `json_tool_call` tool to force; `json_object` sends
+/// nothing. Returns the tool when one is needed.
+fn json_schema_tool(
+    target: &Target,
+    request: &JsonObject,
+    out: &mut Map<String, Value>,
+) -> Option<Value> {
+    let format = request.get("response_format")?;
     if format["type"] != "json_schema" {
-        return;
+        return None;
     }
     let schema = format["json_schema"]["schema"].clone();
-    let _ = target;
-    out.insert(
-        "tools".into(),
-        json!([{"name": JSON_TOOL_NAME, "input_schema": schema}]),
-    );
-    out.insert(
-        "tool_choice".into(),
-        json!({"name": JSON_TOOL_NAME, "type": "tool"}),
-    );
+    if has_native_structured_output(&target.model) {
+        out.insert(
+            "output_format".into(),
+            json!({"type": "json_schema", "schema": filter_output_schema(&schema)}),
+        );
+        return None;
+    }
+    Some(json!({"name": JSON_TOOL_NAME, "input_schema": schema}))
+}
+
+const CONSTRAINTS: &[(&str, &str)] = &[
+    ("minItems", "minimum number of items"),
+    ("maxItems", "maximum number of items"),
+    ("minimum", "minimum value"),
+    ("maximum", "maximum value"),
+    ("exclusiveMinimum", "exclusive minimum value"),
+    ("exclusiveMaximum", "exclusive maximum value"),
+    ("minLength", "minimum length"),
+    ("maxLength", "maximum length"),
+];
+
+/// LiteLLM's `filter_anthropic_output_schema` (after Anthropic's SDK).
+fn filter_output_schema(schema: &Value) -> Value {
+    let Value::Object(object) = schema else {
+        return schema.clone();
+    };
+    let notes: Vec<String> = CONSTRAINTS
+        .iter()
+        .filter_map(|(key, label)| {
+            object
+                .get(*key)
+                .map(|v| format!("{label}: {}", python_number(v)))
+        })
+        .collect();
+    let mut out = Map::new();
+    if !notes.is_empty() {
+        let note = format!("Note: {}.", notes.join(", "));
+        let description = match object.get("description").and_then(Value::as_str) {
+            Some(existing) if !existing.is_empty() => format!("{existing} {note}"),
+            _ => note,
+        };
+        out.insert("description".into(), Value::String(description));
+    }
+    for (key, value) in object {
+        if CONSTRAINTS.iter().any(|(c, _)| c == key)
+            || (key == "description" && out.contains_key(key))
+        {
+            continue;
+        }
+        let filtered = match (key.as_str(), value) {
+            ("properties" | "$defs", Value::Object(children)) => Value::Object(
+                children
+                    .iter()
+                    .map(|(k, v)| (k.clone(), filter_output_schema(v)))
+                    .collect(),
+            ),
+            ("items", Value::Object(_)) => filter_output_schema(value),
+            ("anyOf", Value::Array(items)) => {
+                Value::Array(items.iter().map(filter_output_schema).collect())
+            }
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), filtered);
+    }
+    if out.get("type").and_then(Value::as_str) == Some("object")
+        && !out.contains_key("additionalProperties")
+    {
+        out.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    Value::Object(out)
+}
+
+/// A number as Python's `str()` prints it (`50`, `0.5`).
+fn python_number(value: &Value) -> String {
+    value.to_string()
 }

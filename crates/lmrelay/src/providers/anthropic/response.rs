@@ -106,6 +106,15 @@ fn write_python_string(text: &str, out: &mut String) {
     out.push('"');
 }
 
+/// The JSON reply carried by the forced tool: its input, or the `values`
+/// member when that is all there is (LiteLLM wraps non-object schemas so).
+pub(super) fn json_reply_value(input: &Value) -> &Value {
+    match input.as_object() {
+        Some(object) if object.len() == 1 && object.contains_key("values") => &object["values"],
+        _ => input,
+    }
+}
+
 /// A fresh `chatcmpl-` id (LiteLLM does not reuse Anthropic's `msg_` id).
 pub(super) fn completion_id() -> String {
     format!("chatcmpl-{:032x}", rand::random::<u128>())
@@ -146,7 +155,7 @@ pub fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse
             Some("text") => text.push_str(block["text"].as_str().unwrap_or("")),
             Some("thinking") => reasoning.push_str(block["thinking"].as_str().unwrap_or("")),
             Some("tool_use") if block["name"] == JSON_TOOL_NAME => {
-                json_reply = Some(python_json(&block["input"]));
+                json_reply = Some(python_json(json_reply_value(&block["input"])));
             }
             Some("tool_use") => tool_calls.push(json!({
                 "id": block["id"],

@@ -23,7 +23,8 @@ use crate::stream::SseEvent;
 enum Block {
     Text,
     Thinking,
-    Tool(u32),
+    /// A tool call: its number, whether a delta came, and whether any had text.
+    Tool(u32, bool, bool),
     /// The forced `json_tool_call`: its input is the reply's content.
     JsonReply,
 }
@@ -39,10 +40,11 @@ pub(super) struct AnthropicStream {
     tools: u32,
     sent_role: bool,
     saw_tool_call: bool,
+    include_usage: bool,
 }
 
 impl AnthropicStream {
-    pub(super) fn new(target: &Target, model: &str) -> Self {
+    pub(super) fn new(target: &Target, model: &str, include_usage: bool) -> Self {
         Self {
             target: target.clone(),
             id: completion_id(),
@@ -53,6 +55,7 @@ impl AnthropicStream {
             tools: 0,
             sent_role: false,
             saw_tool_call: false,
+            include_usage,
         }
     }
 
@@ -133,7 +136,7 @@ impl StreamTranslator for AnthropicStream {
                         let tool = self.tools;
                         self.tools += 1;
                         self.saw_tool_call = true;
-                        self.blocks.insert(index, Block::Tool(tool));
+                        self.blocks.insert(index, Block::Tool(tool, false, false));
                         let delta = json!({"content": "", "tool_calls": [{
                             "index": tool, "id": block["id"], "type": "function",
                             "function": {"name": block["name"], "arguments": ""},
@@ -158,12 +161,21 @@ impl StreamTranslator for AnthropicStream {
             "content_block_delta" => {
                 let index = event["index"].as_u64().unwrap_or(0);
                 let delta = &event["delta"];
+                if let (Some(Block::Tool(_, seen, filled)), Some("input_json_delta")) =
+                    (self.blocks.get_mut(&index), delta["type"].as_str())
+                {
+                    *seen = true;
+                    *filled |= delta["partial_json"]
+                        .as_str()
+                        .is_some_and(|p| !p.is_empty());
+                }
                 let out = match (self.blocks.get(&index), delta["type"].as_str()) {
                     (_, Some("text_delta")) => json!({"content": delta["text"]}),
                     (Some(Block::JsonReply), Some("input_json_delta")) => {
+                        // Streamed as it comes: a `values` wrapper is not unwrapped here.
                         json!({"content": delta["partial_json"]})
                     }
-                    (Some(Block::Tool(tool)), Some("input_json_delta")) => {
+                    (Some(Block::Tool(tool, ..)), Some("input_json_delta")) => {
                         json!({"content": "", "tool_calls": [{"index": tool, "type": "function",
                             "function": {"arguments": delta["partial_json"]}}]})
                     }
@@ -171,6 +183,19 @@ impl StreamTranslator for AnthropicStream {
                     _ => return Ok(Translated::default()),
                 };
                 Translated::chunk(self.chunk(out, None))
+            }
+            "content_block_stop" => {
+                // A tool whose argument deltas were all empty takes no
+                // arguments: say so with "{}" (as LiteLLM does).
+                let index = event["index"].as_u64().unwrap_or(0);
+                match self.blocks.get(&index) {
+                    Some(Block::Tool(tool, true, false)) => {
+                        let delta = json!({"content": "", "tool_calls": [{"index": tool,
+                            "type": "function", "function": {"arguments": "{}"}}]});
+                        Translated::chunk(self.chunk(delta, None))
+                    }
+                    _ => Translated::default(),
+                }
             }
             "message_delta" => {
                 self.merge_usage(&event["usage"]);
@@ -184,7 +209,8 @@ impl StreamTranslator for AnthropicStream {
                 };
                 Translated::chunk(self.chunk(json!({}), Some(finish)))
             }
-            "message_stop" => Translated::done(vec![self.usage_chunk()]),
+            "message_stop" if self.include_usage => Translated::done(vec![self.usage_chunk()]),
+            "message_stop" => Translated::done(Vec::new()),
             "error" => {
                 let error_type = event["error"]["type"].as_str().unwrap_or("api_error");
                 let message = event["error"]["message"].as_str().unwrap_or("");

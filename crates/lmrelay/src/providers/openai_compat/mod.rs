@@ -25,7 +25,7 @@ pub(crate) static ADAPTER: Adapter = Adapter {
     parse_chat,
     map_error,
     frames: FrameFormat::Sse,
-    new_stream: |target, _model| {
+    new_stream: |target, _model, _include_usage| {
         Box::new(OpenAiStream {
             target: target.clone(),
         })

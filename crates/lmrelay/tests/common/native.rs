@@ -1,0 +1,393 @@
+#![allow(
+    dead_code,
+    clippy::print_stderr,
+    reason = "each differential test binary uses a part; the tally is printed"
+)]
+
+//! The driver of the native-provider differential tests: scenarios through
+//! LiteLLM (a capture script) and through lmrelay (the mock provider's
+//! replay server), then a comparison of requests, results and errors.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use futures::StreamExt;
+use lmrelay::types::ChatCompletionRequest;
+use lmrelay::{ChatRequest, Client, Error};
+use mock_provider::replay::{CannedReply, start_replay};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::oracle_support::repo_root;
+
+/// One scenario of a `*_scenarios.json` file.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct Scenario {
+    /// Unique name.
+    pub name: String,
+    /// The model string (default per provider).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `litellm.completion` keyword arguments.
+    pub request: Value,
+    /// The provider's reply.
+    pub reply: Value,
+    /// Appended to the server's base URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base_suffix: Option<String>,
+    /// Overrides the test key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// Everything else the capture script reads.
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+/// Runs a capture script (LiteLLM) over the scenarios.
+pub fn capture(script: &str, scenarios: &[Scenario]) -> Vec<Value> {
+    let python = std::env::var("LMRELAY_LITELLM_PYTHON")
+        .expect("LMRELAY_LITELLM_PYTHON is not set: run scripts/test.sh");
+    let mut child = Command::new(&python)
+        .arg(repo_root().join("tests/differential").join(script))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = serde_json::to_vec(scenarios).unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The first request lmrelay sent: method and path, headers, body.
+pub type Sent = (String, Vec<(String, String)>, Value);
+
+/// What lmrelay did with one scenario.
+pub struct Ours {
+    /// The first request.
+    pub sent: Option<Sent>,
+    /// Number of requests.
+    pub attempts: usize,
+    /// The response (non-stream) or the chunks (stream), as JSON.
+    pub result: Result<Value, Error>,
+}
+
+const LITELLM_ONLY: &[&str] = &[
+    "timeout",
+    "num_retries",
+    "drop_params",
+    "extra_headers",
+    "api_key",
+];
+
+/// Runs one scenario through lmrelay.
+pub async fn run_ours(scenario: &Scenario, default_model: &str) -> Ours {
+    let server = start_replay(CannedReply(scenario.reply.clone()))
+        .await
+        .unwrap();
+    let mut body = scenario.request.as_object().cloned().unwrap_or_default();
+    let stream = body
+        .remove("stream")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let model = scenario
+        .model
+        .clone()
+        .unwrap_or_else(|| default_model.to_owned());
+    let key = scenario
+        .api_key
+        .clone()
+        .unwrap_or_else(|| "sk-test-key".to_owned());
+    let mut options = lmrelay::CallOptions {
+        api_base: Some(format!(
+            "{}{}",
+            server.base_url(),
+            scenario.api_base_suffix.as_deref().unwrap_or("")
+        )),
+        api_key: Some(key.into()),
+        num_retries: Some(
+            body.get("num_retries")
+                .and_then(Value::as_u64)
+                .map_or(0, |n| u32::try_from(n).unwrap_or(0)),
+        ),
+        drop_params: body
+            .get("drop_params")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        ..lmrelay::CallOptions::default()
+    };
+    if let Some(Value::Object(headers)) = body.get("extra_headers") {
+        for (name, value) in headers {
+            options
+                .extra_headers
+                .push((name.to_lowercase(), value.as_str().unwrap_or("").to_owned()));
+        }
+    }
+    for key in LITELLM_ONLY {
+        body.remove(*key);
+    }
+    body.insert("model".into(), Value::String(model.clone()));
+    let parsed: ChatCompletionRequest = match serde_json::from_value(Value::Object(body)) {
+        Ok(parsed) => parsed,
+        Err(err) => panic!("{}: the request does not parse: {err}", scenario.name),
+    };
+    let request = ChatRequest {
+        model,
+        body: parsed,
+        options,
+    };
+    let client = Client::new().unwrap();
+    let result = if stream {
+        match client.completion_stream(request).await {
+            Ok(mut chunks) => {
+                let mut all = Vec::new();
+                let mut failure = None;
+                while let Some(chunk) = chunks.next().await {
+                    match chunk {
+                        Ok(chunk) => all.push(serde_json::to_value(chunk).unwrap()),
+                        Err(err) => {
+                            failure = Some(err);
+                            break;
+                        }
+                    }
+                }
+                match failure {
+                    Some(err) => Err(err),
+                    None => Ok(Value::Array(all)),
+                }
+            }
+            Err(err) => Err(err),
+        }
+    } else {
+        client
+            .completion(request)
+            .await
+            .map(|r| serde_json::to_value(r).unwrap())
+    };
+    let seen = server.requests();
+    Ours {
+        sent: seen
+            .first()
+            .map(|(line, r)| (line.clone(), r.headers.clone(), r.body.clone())),
+        attempts: seen.len(),
+        result,
+    }
+}
+
+/// Content, tool calls, finish reason and usage of a response or a chunk list.
+pub fn summarize(result: &Value) -> Value {
+    let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    let usage = |u: &Value| {
+        json!([
+            u["prompt_tokens"],
+            u["completion_tokens"],
+            u["total_tokens"],
+            u["prompt_tokens_details"]["cached_tokens"]
+                .as_u64()
+                .unwrap_or(0)
+        ])
+    };
+    if let Value::Array(chunks) = result {
+        let mut content = String::new();
+        let mut reasoning = String::new();
+        let mut calls: Vec<(Value, Value, String)> = Vec::new();
+        let mut finish = Value::Null;
+        let mut last_usage = Value::Null;
+        for chunk in chunks {
+            if !chunk["usage"].is_null() {
+                last_usage = usage(&chunk["usage"]);
+            }
+            for choice in chunk["choices"].as_array().into_iter().flatten() {
+                let delta = &choice["delta"];
+                content.push_str(&text(&delta["content"]));
+                reasoning.push_str(&text(&delta["reasoning_content"]));
+                for call in delta["tool_calls"].as_array().into_iter().flatten() {
+                    let index = usize::try_from(call["index"].as_u64().unwrap_or(0)).unwrap_or(0);
+                    while calls.len() <= index {
+                        calls.push((Value::Null, Value::Null, String::new()));
+                    }
+                    let slot = &mut calls[index];
+                    if slot.0.is_null() && !call["id"].is_null() {
+                        slot.0 = call["id"].clone();
+                    }
+                    if slot.1.is_null() && !call["function"]["name"].is_null() {
+                        slot.1 = call["function"]["name"].clone();
+                    }
+                    slot.2.push_str(&text(&call["function"]["arguments"]));
+                }
+                if !choice["finish_reason"].is_null() {
+                    finish = choice["finish_reason"].clone();
+                }
+            }
+        }
+        let calls: Vec<Value> = calls
+            .into_iter()
+            .map(|(i, n, a)| json!([i, n, a]))
+            .collect();
+        return json!({"content": content, "reasoning": reasoning, "tool_calls": calls,
+            "finish_reason": finish, "usage": last_usage});
+    }
+    let choice = &result["choices"][0];
+    let message = &choice["message"];
+    let calls: Vec<Value> = message["tool_calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| json!([c["id"], c["function"]["name"], c["function"]["arguments"]]))
+        .collect();
+    json!({"content": text(&message["content"]), "reasoning": text(&message["reasoning_content"]),
+        "tool_calls": calls, "finish_reason": choice["finish_reason"], "usage": usage(&result["usage"])})
+}
+
+/// Tallies of a comparison run.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Scenarios where everything compared was equal.
+    pub agreed: usize,
+    /// Documented divergences (asserted to still differ as described).
+    pub diverged: usize,
+    /// What differed.
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    /// Fails with every difference, or when fewer than `min` scenarios agree.
+    pub fn assert_at_least(&self, min: usize) {
+        eprintln!(
+            "{} agree, {} documented divergences, {} fail",
+            self.agreed,
+            self.diverged,
+            self.failures.len()
+        );
+        assert!(
+            self.failures.is_empty(),
+            "{} differences:\n{}",
+            self.failures.len(),
+            self.failures.join("\n")
+        );
+        assert!(
+            self.agreed >= min,
+            "at least {min} scenarios must agree, {} did",
+            self.agreed
+        );
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Compares every scenario.
+pub async fn compare_all(
+    scenarios: &[Scenario],
+    theirs: &[Value],
+    default_model: &str,
+    divergences: &[(&str, &str)],
+) -> Report {
+    let mut report = Report::default();
+    for (scenario, theirs) in scenarios.iter().zip(theirs) {
+        let ours = run_ours(scenario, default_model).await;
+        let mut diffs = compare(scenario, theirs, &ours);
+        if divergences.iter().any(|(name, _)| *name == scenario.name) {
+            if diffs.is_empty() {
+                report.failures.push(format!(
+                    "{}: listed as a divergence but now agrees; remove it from the list",
+                    scenario.name
+                ));
+            } else {
+                report.diverged += 1;
+            }
+            continue;
+        }
+        if diffs.is_empty() {
+            report.agreed += 1;
+        } else {
+            diffs.insert(0, format!("{}:", scenario.name));
+            report.failures.push(diffs.join("\n    "));
+        }
+    }
+    report
+}
+
+fn compare(scenario: &Scenario, theirs: &Value, ours: &Ours) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let their_sent = &theirs["sent"];
+    match (&ours.sent, their_sent.is_null()) {
+        (None, true) => {}
+        (Some(_), true) => {
+            diffs.push("lmrelay sent a request; LiteLLM refused before sending".into())
+        }
+        (None, false) => {
+            diffs.push("LiteLLM sent a request; lmrelay refused before sending".into())
+        }
+        (Some((line, headers, body)), false) => {
+            let path = line.split_once(' ').map_or("", |(_, p)| p);
+            if their_sent["path"].as_str() != Some(path) {
+                diffs.push(format!("path: ours {path}, litellm {}", their_sent["path"]));
+            }
+            for name in ["anthropic-version", "anthropic-beta", "content-type"] {
+                let mine = header(headers, name);
+                let want = their_sent["headers"][name].as_str();
+                if name == "content-type" {
+                    if want.is_some()
+                        && mine.map(|m| m.starts_with("application/json")) != Some(true)
+                    {
+                        diffs.push(format!("header {name}: ours {mine:?}, litellm {want:?}"));
+                    }
+                } else if mine != want {
+                    diffs.push(format!("header {name}: ours {mine:?}, litellm {want:?}"));
+                }
+            }
+            for name in ["x-api-key", "authorization", "x-goog-api-key"] {
+                let mine = header(headers, name).is_some();
+                let want = their_sent["headers"][name].is_string();
+                if mine != want && name != "x-goog-api-key" {
+                    diffs.push(format!(
+                        "header {name} present: ours {mine}, litellm {want}"
+                    ));
+                }
+            }
+            if *body != their_sent["body"] {
+                diffs.push(format!(
+                    "body:\n      ours   {body}\n      litellm {}",
+                    their_sent["body"]
+                ));
+            }
+        }
+    }
+    match (&ours.result, theirs["error"].is_null()) {
+        (Ok(result), true) => {
+            let (mine, want) = (summarize(result), summarize(&theirs["result"]));
+            if mine != want {
+                diffs.push(format!(
+                    "result:\n      ours   {mine}\n      litellm {want}"
+                ));
+            }
+        }
+        (Err(err), false) => {
+            let class = theirs["error"]["class"].as_str().unwrap_or("");
+            if err.kind().litellm_class() != class {
+                diffs.push(format!(
+                    "error: ours {} ({err}), litellm {class}",
+                    err.kind().litellm_class()
+                ));
+            }
+        }
+        (Ok(_), false) => diffs.push(format!(
+            "LiteLLM raised {}, lmrelay succeeded",
+            theirs["error"]["class"]
+        )),
+        (Err(err), true) => diffs.push(format!("lmrelay raised {err}, LiteLLM succeeded")),
+    }
+    let _ = scenario;
+    diffs
+}
