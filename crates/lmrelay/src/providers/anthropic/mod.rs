@@ -6,6 +6,7 @@
 mod errors;
 mod request;
 mod response;
+mod schema;
 mod stream;
 
 pub use errors::map_error;
