@@ -83,6 +83,7 @@ pub fn adapter_for(protocol: Protocol) -> Option<&'static Adapter> {
     match protocol {
         Protocol::Openai => Some(&super::openai_compat::ADAPTER),
         Protocol::Anthropic => Some(&super::anthropic::ADAPTER),
+        Protocol::Gemini => Some(&super::gemini::ADAPTER),
         _ => None,
     }
 }

@@ -7,7 +7,9 @@
 
 pub mod adapter;
 pub mod anthropic;
+pub mod gemini;
 pub mod openai_compat;
+mod python_json;
 mod resolve;
 
 use std::collections::BTreeMap;

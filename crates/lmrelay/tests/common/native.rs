@@ -86,12 +86,93 @@ const LITELLM_ONLY: &[&str] = &[
     "api_key",
 ];
 
+/// A reply of provider_capture.py's format in the replay server's format
+/// (`json` is `body`; `sse` strings follow `data: `; `sse_events` pairs;
+/// a list of replies: the first, since lmrelay makes one attempt here).
+pub fn replay_format(reply: &Value) -> Value {
+    let reply = match reply {
+        Value::Array(list) => list.first().cloned().unwrap_or(Value::Null),
+        other => other.clone(),
+    };
+    let mut out = json!({"status": reply.get("status").cloned().unwrap_or(json!(200))});
+    if let Some(headers) = reply.get("headers") {
+        out["headers"] = headers.clone();
+    }
+    if let Some(body) = reply.get("json") {
+        out["body"] = body.clone();
+    } else if let Some(Value::Array(items)) = reply.get("sse") {
+        out["sse"] = Value::Array(
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::String(raw) => Value::String(format!("data: {raw}\r\n\r\n")),
+                    other => json!({"data": other}),
+                })
+                .collect(),
+        );
+    } else if let Some(Value::Array(pairs)) = reply.get("sse_events") {
+        out["sse"] = Value::Array(
+            pairs
+                .iter()
+                .map(|pair| json!({"event": pair[0], "data": pair[1]}))
+                .collect(),
+        );
+    } else if let Some(lines) = reply.get("ndjson") {
+        out["ndjson"] = lines.clone();
+    } else if let Some(Value::String(raw)) = reply.get("body") {
+        out["raw"] = Value::String(raw.clone());
+        let content_type = reply
+            .get("content_type")
+            .cloned()
+            .unwrap_or(json!("text/plain"));
+        let mut headers = out.get("headers").cloned().unwrap_or(json!({}));
+        headers["content-type"] = content_type;
+        out["headers"] = headers;
+    }
+    out
+}
+
+/// provider_capture.py's scenarios in this driver's form: the reply in the
+/// replay format and `api_base` ("capture", "capture+/suffix", a URL, or
+/// null for the provider's default host) as a suffix or a fixed base.
+pub fn from_generic(mut scenario: Scenario) -> Scenario {
+    scenario.reply = replay_format(&scenario.reply);
+    match scenario.rest.get("api_base").cloned() {
+        Some(Value::String(base)) if base == "capture" => {}
+        Some(Value::String(base)) if base.starts_with("capture+") => {
+            scenario.api_base_suffix = Some(base["capture+".len()..].to_owned());
+        }
+        Some(Value::String(fixed)) => {
+            scenario
+                .rest
+                .insert("fixed_api_base".into(), Value::String(fixed));
+        }
+        Some(Value::Null) => {
+            scenario
+                .rest
+                .insert("default_host".into(), Value::Bool(true));
+        }
+        _ => {}
+    }
+    scenario
+}
+
 /// Runs one scenario through lmrelay.
 pub async fn run_ours(scenario: &Scenario, default_model: &str) -> Ours {
     let server = start_replay(CannedReply(scenario.reply.clone()))
         .await
         .unwrap();
-    let mut body = scenario.request.as_object().cloned().unwrap_or_default();
+    let base = match scenario.rest.get("fixed_api_base").and_then(Value::as_str) {
+        Some(fixed) => fixed.to_owned(),
+        None => server.base_url(),
+    };
+    let request_text = scenario
+        .request
+        .to_string()
+        .replace("{{CAPTURE}}", &server.base_url())
+        .replace("{BASE}", &server.base_url());
+    let request: Value = serde_json::from_str(&request_text).unwrap_or(Value::Null);
+    let mut body = request.as_object().cloned().unwrap_or_default();
     let stream = body
         .remove("stream")
         .and_then(|v| v.as_bool())
@@ -106,8 +187,7 @@ pub async fn run_ours(scenario: &Scenario, default_model: &str) -> Ours {
         .unwrap_or_else(|| "sk-test-key".to_owned());
     let mut options = lmrelay::CallOptions {
         api_base: Some(format!(
-            "{}{}",
-            server.base_url(),
+            "{base}{}",
             scenario.api_base_suffix.as_deref().unwrap_or("")
         )),
         api_key: Some(key.into()),
@@ -180,6 +260,20 @@ pub async fn run_ours(scenario: &Scenario, default_model: &str) -> Ours {
     }
 }
 
+/// A tool-call id the adapter generated (Gemini, Ollama): `call_` and 28
+/// hex digits (LiteLLM may append `__thought__<signature>`), or a UUID.
+fn normalize_id(id: &Value) -> Value {
+    let Some(text) = id.as_str() else {
+        return id.clone();
+    };
+    let head = text.split("__thought__").next().unwrap_or(text);
+    let hex = head.strip_prefix("call_").unwrap_or(head).replace('-', "");
+    if hex.len() >= 28 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return json!("<generated>");
+    }
+    id.clone()
+}
+
 /// Content, tool calls, finish reason and usage of a response or a chunk list.
 pub fn summarize(result: &Value) -> Value {
     let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
@@ -228,7 +322,7 @@ pub fn summarize(result: &Value) -> Value {
         }
         let calls: Vec<Value> = calls
             .into_iter()
-            .map(|(i, n, a)| json!([i, n, a]))
+            .map(|(i, n, a)| json!([normalize_id(&i), n, a]))
             .collect();
         return json!({"content": content, "reasoning": reasoning, "tool_calls": calls,
             "finish_reason": finish, "usage": last_usage});
@@ -239,7 +333,13 @@ pub fn summarize(result: &Value) -> Value {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|c| json!([c["id"], c["function"]["name"], c["function"]["arguments"]]))
+        .map(|c| {
+            json!([
+                normalize_id(&c["id"]),
+                c["function"]["name"],
+                c["function"]["arguments"]
+            ])
+        })
         .collect();
     json!({"content": text(&message["content"]), "reasoning": text(&message["reasoning_content"]),
         "tool_calls": calls, "finish_reason": choice["finish_reason"], "usage": usage(&result["usage"])})
@@ -350,7 +450,7 @@ fn compare(scenario: &Scenario, theirs: &Value, ours: &Ours) -> Vec<String> {
             for name in ["x-api-key", "authorization", "x-goog-api-key"] {
                 let mine = header(headers, name).is_some();
                 let want = their_sent["headers"][name].is_string();
-                if mine != want && name != "x-goog-api-key" {
+                if mine != want {
                     diffs.push(format!(
                         "header {name} present: ours {mine}, litellm {want}"
                     ));

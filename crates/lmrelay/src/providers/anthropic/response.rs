@@ -7,6 +7,7 @@ use super::JSON_TOOL_NAME;
 use super::errors::error_message;
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
+pub(super) use crate::providers::python_json::python_json;
 
 /// Anthropic's `stop_reason` as an OpenAI `finish_reason`.
 pub(super) fn finish_reason(stop_reason: &str) -> &'static str {
@@ -44,66 +45,6 @@ pub(super) fn usage(raw: &Value) -> Usage {
         "cache_read_input_tokens": read,
     });
     serde_json::from_value(value).unwrap_or_default()
-}
-
-/// `json.dumps` as Python writes it (`", "` and `": "` separators, non-ASCII
-/// escaped): LiteLLM's text of tool arguments.
-pub(super) fn python_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_python_json(value, &mut out);
-    out
-}
-
-fn write_python_json(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (key, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_python_string(key, out);
-                out.push_str(": ");
-                write_python_json(item, out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_python_json(item, out);
-            }
-            out.push(']');
-        }
-        Value::String(text) => write_python_string(text, out),
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-fn write_python_string(text: &str, out: &mut String) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) >= 0x80 => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// The JSON reply carried by the forced tool: its input, or the `values`
