@@ -84,6 +84,7 @@ pub fn adapter_for(protocol: Protocol) -> Option<&'static Adapter> {
         Protocol::Openai => Some(&super::openai_compat::ADAPTER),
         Protocol::Anthropic => Some(&super::anthropic::ADAPTER),
         Protocol::Gemini => Some(&super::gemini::ADAPTER),
+        Protocol::Ollama => Some(&super::ollama::ADAPTER),
         _ => None,
     }
 }

@@ -8,6 +8,7 @@
 pub mod adapter;
 pub mod anthropic;
 pub mod gemini;
+pub mod ollama;
 pub mod openai_compat;
 mod python_json;
 mod resolve;

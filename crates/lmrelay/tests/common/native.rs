@@ -418,6 +418,25 @@ pub async fn compare_all(
     report
 }
 
+/// The body with every `http://127.0.0.1:PORT` (the two capture servers)
+/// written the same way.
+fn local_urls(value: &Value) -> Value {
+    match value {
+        Value::String(text) if text.starts_with("http://127.0.0.1:") => {
+            let rest = &text["http://127.0.0.1:".len()..];
+            let path = rest.find('/').map_or("", |i| &rest[i..]);
+            Value::String(format!("<local>{path}"))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(local_urls).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), local_urls(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 fn compare(scenario: &Scenario, theirs: &Value, ours: &Ours) -> Vec<String> {
     let mut diffs = Vec::new();
     let their_sent = &theirs["sent"];
@@ -431,7 +450,15 @@ fn compare(scenario: &Scenario, theirs: &Value, ours: &Ours) -> Vec<String> {
         }
         (Some((line, headers, body)), false) => {
             let path = line.split_once(' ').map_or("", |(_, p)| p);
-            if their_sent["path"].as_str() != Some(path) {
+            // On the provider's default host LiteLLM's capture records the
+            // whole URL; ours went to the replay server: compare the path.
+            let their_path = their_sent["path"].as_str().map(|p| {
+                p.strip_prefix("http://")
+                    .or_else(|| p.strip_prefix("https://"))
+                    .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+                    .unwrap_or(p)
+            });
+            if their_path != Some(path) {
                 diffs.push(format!("path: ours {path}, litellm {}", their_sent["path"]));
             }
             for name in ["anthropic-version", "anthropic-beta", "content-type"] {
@@ -456,7 +483,7 @@ fn compare(scenario: &Scenario, theirs: &Value, ours: &Ours) -> Vec<String> {
                     ));
                 }
             }
-            if *body != their_sent["body"] {
+            if local_urls(body) != local_urls(&their_sent["body"]) {
                 diffs.push(format!(
                     "body:\n      ours   {body}\n      litellm {}",
                     their_sent["body"]
