@@ -10,6 +10,7 @@ pub mod anthropic;
 pub mod gemini;
 pub mod ollama;
 pub mod openai_compat;
+mod params;
 mod python_json;
 mod resolve;
 
@@ -20,6 +21,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub use params::supported_openai_params;
 pub use resolve::{Target, resolve, resolve_with_env};
 
 /// The wire protocol a provider speaks.
