@@ -7,7 +7,11 @@
 //! Retry-After, a slow first byte, trickling chunks, a stream cut, aborted or
 //! stalled mid-way, an error event mid-stream, malformed JSON, a repeated
 //! chunk. Every spec counts its requests, so tests can assert exact attempts.
+//! The native dialects (Anthropic `/v1/messages`, Gemini
+//! `/v1beta/models/{model}:generateContent`, Ollama `/api/chat`) answer the
+//! same reply in their own shapes (see `dialects`).
 
+mod dialects;
 pub mod replay;
 mod replies;
 mod spec;
@@ -147,6 +151,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/fault/{spec}/tokenize", post(fault_tokenize))
         .route("/v1/{*endpoint}", post(plain))
         .route("/fault/{spec}/v1/{*endpoint}", post(faulty))
+        .route("/v1beta/{*endpoint}", post(plain))
+        .route("/fault/{spec}/v1beta/{*endpoint}", post(faulty))
+        .route(
+            "/api/chat",
+            post(|state, body| plain(state, Path("api/chat".to_owned()), body)),
+        )
         .route("/__mock/attempts/{spec}", get(attempts))
         .with_state(shared)
 }
@@ -308,6 +318,12 @@ async fn respond(
             stream(spec.clone(), model, reply, include_usage)
         }
         "chat/completions" => json_response(replies::chat_response(&model, &reply)),
+        "messages" => dialects::anthropic(&request, &reply),
+        "api/chat" => dialects::ollama(&request, &reply),
+        other if other.starts_with("models/") && other.contains(':') => {
+            let method = other.rsplit(':').next().unwrap_or("");
+            dialects::gemini(method, &reply)
+        }
         "completions" => json_response(replies::text_response(&model, &reply)),
         "embeddings" => json_response(replies::embedding_response(
             &model,

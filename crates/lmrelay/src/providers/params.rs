@@ -97,7 +97,9 @@ pub fn supported_openai_params(model: &str, provider: Option<&str>) -> Result<Ve
     let spec = find(&prefix)?.ok_or_else(|| {
         crate::Error::new(
             ErrorKind::BadRequest,
-            format!("unknown provider '{prefix}': pass a provider lmrelay knows (see providers.json)"),
+            format!(
+                "unknown provider '{prefix}': pass a provider lmrelay knows (see providers.json)"
+            ),
         )
     })?;
     Ok(match spec.protocol {
@@ -127,7 +129,11 @@ mod tests {
         assert!(anthropic.contains(&"tools") && !anthropic.contains(&"n"));
         let gemini = supported_openai_params("gemini-2.5-flash", Some("gemini")).unwrap();
         assert!(gemini.contains(&"n") && !gemini.contains(&"seed"));
-        assert!(supported_openai_params("openai/gpt-4o", None).unwrap().contains(&"seed"));
+        assert!(
+            supported_openai_params("openai/gpt-4o", None)
+                .unwrap()
+                .contains(&"seed")
+        );
         assert!(supported_openai_params("nope/x", Some("nope")).is_err());
         let bare = supported_openai_params("claude-sonnet-4-5", None).unwrap();
         assert_eq!(bare, ANTHROPIC.to_vec());
