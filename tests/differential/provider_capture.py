@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Capture what LiteLLM sends to a native provider API, and what it makes of
 the reply. Generic over providers (written for gemini/, ollama/,
-ollama_chat/, cohere/ and cohere_chat/); a companion of anthropic_capture.py.
+ollama_chat/, cohere/, cohere_chat/, azure/ and bedrock/); a companion of
+anthropic_capture.py.
 
 Runs inside the pinned LiteLLM venv (scripts/litellm-env.sh):
 
@@ -16,6 +17,18 @@ stdin : a JSON list of scenarios
      "api_base": "capture" (default) | "capture+<suffix>" | null,
      "api_key": str | null,             # default "test-key"
      "async": bool,                     # litellm.acompletion instead
+     "env": {NAME: str | null},         # environment for this scenario only
+     "litellm_settings": {attr: value}, # litellm.<attr> for this scenario only
+     "keep_clients": bool,              # keep LiteLLM's cached SDK/http clients
+                                        #   from earlier scenarios (default: flushed)
+     "files": {name: text},             # written to a temp dir for this scenario;
+                                        #   "{{FILES}}" in "request"/"env" is its path
+     "freeze_time": "2026-03-22T06:35:00Z",  # botocore SigV4 signs at this time
+     "error_details": bool,             # error also gets "body",
+                                        #   "provider_specific_fields", "num_retries",
+                                        #   "max_retries" (when set on the exception)
+                                        #   and "response_headers" (the
+                                        #   exception's litellm_response_headers)
      "note": str}
 stdout: a JSON list, same order
     {"name", "model",
@@ -24,7 +37,9 @@ stdout: a JSON list, same order
      "result": response.model_dump() | [chunk.model_dump(), ...] (stream=True)
                | null,
      "error": {"class", "status_code", "message", "llm_provider",
-               "key_in_message"} | null}
+               "key_in_message", "phase"} | null}
+    phase: "call" if completion()/acompletion() raised, "iteration" if
+    iterating the stream did (stream=True only; always "call" otherwise).
     REQUEST = {"method", "path", "headers": {lower-case name: value},
                "body": parsed JSON | {"_raw": text}}
 
@@ -36,7 +51,10 @@ REPLY:
                                          #   after "data: "), or
      "sse_events": [[event, obj], ...]   # "event: <e>\\ndata: <json>\\n\\n", or
      "ndjson": [obj, ...]                # application/x-ndjson, one per line, or
+     "body_base64": str,                 # raw bytes (e.g. an AWS event stream),
+     "content_type": str,                #   with this content type, or
      "body": str, "content_type": str}   # anything else, verbatim
+    (REPLY "delay": seconds sleeps before answering.)
 
 api_base: "capture" passes api_base="http://127.0.0.1:PORT" (the server's
 root) to LiteLLM; "capture+/v1beta" passes that root plus the suffix. null
@@ -65,11 +83,31 @@ Assets: GET /__asset/pixel.png serves a 1x1 PNG; the string "{{CAPTURE}}"
 anywhere in "request" is replaced by "http://127.0.0.1:PORT" so scenarios can
 use image URLs LiteLLM downloads. GETs are listed in "fetches", not "sent".
 
+Environment: at start every variable whose name ends in one of
+_ENV_SUFFIXES or starts with one of _ENV_PREFIXES (GEMINI, ..., AZURE, AWS)
+is removed, so no real credential or region leaks in; a scenario's "env"
+sets (str) or removes (null) variables for that scenario and the previous
+values are restored afterwards. "litellm_settings" likewise sets module
+attributes (e.g. {"api_version": "2024-06-01"}) for one scenario. Bedrock
+needs botocore (not a litellm dependency): run with PYTHONPATH pointing at a
+botocore install when the venv has none (see /work/notes/bedrock-spec.md).
+Requests whose body is not JSON (e.g. form posts) are recorded as
+{"_raw": text}; headers such as x-amz-date/authorization (SigV4) are kept
+as sent, so they are volatile: compare their structure, not their value.
+
 Volatile fields to normalise before comparing: result.id (when the provider
-reply carries no id: "chatcmpl-<uuid>"), result.created, chunk ids/created,
-tool-call ids LiteLLM generates ("call_<28 hex>" for gemini, "call_<uuid4>"
-or a bare uuid4 for ollama), audio expires_at, and for ollama usage computed
-by token_counter when the reply lacks counts. Everything else is
+reply carries no id: "chatcmpl-<uuid4>"; cohere never uses its reply id),
+"created" everywhere, chunk ids (ollama_chat: a bare uuid4 per chunk),
+tool-call ids LiteLLM generates ("call_<28 hex>" for gemini, optionally
+followed by "__thought__<signature>"; "call_<uuid4>" for ollama/ JSON-mode
+calls; a bare uuid4 for ollama_chat), audio expires_at, the capture port in
+URLs, and tracebacks LiteLLM appends to some error messages (paths of the
+venv). `provider_capture.py --normalise [names...]` applies exactly these
+replacements (ids -> "<chatcmpl-id>", "<call-hex28>", "<call-uuid>", "<uuid>";
+created/expires_at -> 0; "http://127.0.0.1:PORT" -> "{{CAPTURE}}"; message
+text cut at "\nTraceback (most recent call last)"). Usage LiteLLM computes
+itself (ollama replies without counts, cohere streams) comes from its
+tokenizer, is deterministic, and is left as is. Everything else is
 deterministic for a given reply.
 """
 
@@ -80,9 +118,12 @@ import copy
 import json
 import os
 import re
+import shutil
 import socket
 import sys
+import tempfile
 import threading
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -131,6 +172,9 @@ def render_reply(reply: dict):
     elif "ndjson" in reply:
         body = "".join(json.dumps(x) + "\n" for x in reply["ndjson"]).encode()
         ctype = "application/x-ndjson"
+    elif "body_base64" in reply:
+        body = base64.b64decode(reply["body_base64"])
+        ctype = reply.get("content_type", "application/octet-stream")
     else:
         body = str(reply.get("body", "")).encode()
         ctype = reply.get("content_type", "text/plain")
@@ -195,6 +239,8 @@ class Handler(BaseHTTPRequestHandler):
             replies = State.replies or [{"status": 500, "json": {"error": "no reply"}}]
             reply = replies[min(State.served, len(replies) - 1)]
             State.served += 1
+        if reply.get("delay"):
+            time.sleep(float(reply["delay"]))
         self._send(*render_reply(reply))
 
 
@@ -263,7 +309,10 @@ def reroute_httpx(base: str):
 # --------------------------------------------------------------------------
 
 _ENV_SUFFIXES = ("_API_KEY", "_API_BASE", "_API_TOKEN", "_TOKEN", "_BASE_URL", "_KEY", "_SECRET")
-_ENV_PREFIXES = ("GEMINI", "GOOGLE", "VERTEX", "OLLAMA", "COHERE", "CO_API", "PALM", "OPENAI_", "LITELLM_PROXY")
+_ENV_PREFIXES = (
+    "GEMINI", "GOOGLE", "VERTEX", "OLLAMA", "COHERE", "CO_API", "PALM", "OPENAI_", "LITELLM_PROXY",
+    "AZURE", "AWS_", "BEDROCK",
+)
 
 
 def clean_env():
@@ -304,6 +353,23 @@ def dump(obj):
         return json.loads(json.dumps(obj, default=str))
 
 
+def freeze_time(stamp: str):
+    """Make botocore's SigV4 signer see a fixed time (ISO 8601, UTC);
+    returns the function that undoes it."""
+    import datetime
+
+    import botocore.auth
+
+    fixed = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
+    real = botocore.auth.get_current_datetime
+    botocore.auth.get_current_datetime = lambda *a, **k: fixed
+
+    def undo():
+        botocore.auth.get_current_datetime = real
+
+    return undo
+
+
 def run_scenario(litellm, base, sc):
     kwargs = substitute(copy.deepcopy(sc.get("request") or {}), base)
     kwargs["model"] = sc["model"]
@@ -331,16 +397,45 @@ def run_scenario(litellm, base, sc):
     # LiteLLM mutates module globals on some paths (ollama + tools sets
     # litellm.add_function_to_prompt = True); reset so scenarios are independent.
     litellm.add_function_to_prompt = False
+    # LiteLLM caches SDK clients (azure/openai) keyed without some auth
+    # inputs (e.g. azure_ad_token), so a client built for one scenario would
+    # be reused by the next: start each scenario with an empty cache unless
+    # it says "keep_clients": true.
+    if not sc.get("keep_clients"):
+        litellm.in_memory_llm_clients_cache.flush_cache()
+    files_dir = None
+    if sc.get("files"):
+        files_dir = tempfile.mkdtemp(prefix="capture-files-")
+        for fname, content in sc["files"].items():
+            with open(os.path.join(files_dir, fname), "w") as f:
+                f.write(content)
+        kwargs = json.loads(json.dumps(kwargs).replace("{{FILES}}", files_dir))
+    saved_env = {}
+    for k, v in (sc.get("env") or {}).items():
+        saved_env[k] = os.environ.get(k)
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            v = substitute(str(v), base)
+            os.environ[k] = v.replace("{{FILES}}", files_dir) if files_dir else v
+    unfreeze = freeze_time(sc["freeze_time"]) if sc.get("freeze_time") else None
+    missing = object()
+    saved_settings = {}
+    for k, v in (sc.get("litellm_settings") or {}).items():
+        saved_settings[k] = getattr(litellm, k, missing)
+        setattr(litellm, k, v)
 
     result = None
     error = None
     chunks = []
+    phase = ["call"]
     try:
         with contextlib.redirect_stdout(sys.stderr):
             if sc.get("async"):
 
                 async def go():
                     resp = await litellm.acompletion(**kwargs)
+                    phase[0] = "iteration"
                     if stream:
                         async for ch in resp:
                             chunks.append(dump(ch))
@@ -350,6 +445,7 @@ def run_scenario(litellm, base, sc):
                 resp = asyncio.run(go())
             else:
                 resp = litellm.completion(**kwargs)
+                phase[0] = "iteration"
                 if stream:
                     for ch in resp:
                         chunks.append(dump(ch))
@@ -362,11 +458,38 @@ def run_scenario(litellm, base, sc):
             "message": msg,
             "llm_provider": getattr(e, "llm_provider", None),
             "key_in_message": bool(api_key) and api_key in msg,
+            "phase": phase[0] if stream else "call",
         }
+        if sc.get("error_details"):
+            for attr in ("body", "provider_specific_fields", "num_retries", "max_retries"):
+                val = getattr(e, attr, None)
+                if val is not None:
+                    error[attr] = json.loads(json.dumps(val, default=str))
+            hdrs = getattr(e, "litellm_response_headers", None)
+            if not hdrs:
+                hdrs = getattr(getattr(e, "response", None), "headers", None)
+            if hdrs:
+                error["response_headers"] = {k.lower(): v for k, v in hdrs.items()
+                                             if k.lower() not in DROP_HEADERS | {"date", "server"}}
         if stream:
             result = chunks
         if os.environ.get("CAPTURE_TRACEBACK"):
             traceback.print_exc(file=sys.stderr)
+    finally:
+        if unfreeze:
+            unfreeze()
+        if files_dir:
+            shutil.rmtree(files_dir, ignore_errors=True)
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        for k, v in saved_settings.items():
+            if v is missing:
+                delattr(litellm, k)
+            else:
+                setattr(litellm, k, v)
     with State.lock:
         reqs = list(State.requests)
         fetches = list(State.fetches)
@@ -383,9 +506,39 @@ def run_scenario(litellm, base, sc):
     return out
 
 
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_VOLATILE = [
+    (re.compile(r"^chatcmpl-" + _UUID + r"$"), "<chatcmpl-id>"),
+    (re.compile(r"^call_" + _UUID + r"$"), "<call-uuid>"),
+    (re.compile(r"^call_[0-9a-f]{28}(?=$|__thought__)"), "<call-hex28>"),
+    (re.compile(r"^" + _UUID + r"$"), "<uuid>"),
+]
+
+
+def normalise(obj, base, key=None):
+    """Replace the volatile values listed in the module docstring."""
+    if isinstance(obj, dict):
+        return {k: normalise(v, base, k) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [normalise(v, base) for v in obj]
+    if isinstance(obj, str):
+        obj = obj.replace(base, "{{CAPTURE}}")
+        if key == "message":
+            obj = obj.split("\nTraceback (most recent call last)")[0]
+        if key == "id":
+            for rx, rep in _VOLATILE:
+                obj = rx.sub(rep, obj)
+        return obj
+    if key in ("created", "expires_at") and isinstance(obj, int):
+        return 0
+    return obj
+
+
 def main():
     scenarios = json.load(sys.stdin)
-    only = set(sys.argv[1:])
+    args = sys.argv[1:]
+    norm = "--normalise" in args
+    only = {a for a in args if not a.startswith("--")}
     srv, base = start_server()
     block_network()
     reroute_httpx(base)
@@ -394,8 +547,11 @@ def main():
     for sc in scenarios:
         if only and sc["name"] not in only:
             continue
+        print(f"provider_capture: {sc['name']}", file=sys.stderr, flush=True)
         out.append(run_scenario(litellm, base, sc))
     srv.shutdown()
+    if norm:
+        out = normalise(out, base)
     json.dump(out, sys.stdout, indent=1, sort_keys=False)
     sys.stdout.write("\n")
 

@@ -130,6 +130,8 @@ pub struct CallOptions {
     pub max_repairs: u32,
     /// Response-cache controls for this call.
     pub cache: crate::cache::CacheControl,
+    /// Azure's `api-version` (default: `AZURE_API_VERSION`, else LiteLLM's default).
+    pub api_version: Option<String>,
 }
 
 impl std::fmt::Debug for CallOptions {
@@ -153,6 +155,7 @@ impl std::fmt::Debug for CallOptions {
             .field("validate_json_schema", &self.validate_json_schema)
             .field("max_repairs", &self.max_repairs)
             .field("cache", &self.cache)
+            .field("api_version", &self.api_version)
             .finish()
     }
 }
@@ -264,6 +267,12 @@ impl<B> Request<B> {
     /// Response-cache controls (`no_cache`, `no_store`, `ttl`, `namespace`).
     pub fn cache(mut self, control: crate::cache::CacheControl) -> Self {
         self.options.cache = control;
+        self
+    }
+
+    /// Azure's `api-version` for this call.
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.options.api_version = Some(version.into());
         self
     }
 

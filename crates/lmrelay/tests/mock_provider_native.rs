@@ -129,3 +129,51 @@ async fn mock_gemini_key_travels_in_a_header_never_in_the_url() {
             .any(|(k, v)| k == "x-goog-api-key" && v == "AIza-canary-secret")
     );
 }
+
+#[tokio::test]
+async fn mock_azure_deployment_url_api_version_and_key_header() {
+    let mock = mock_provider::start().await.unwrap();
+    let spec = "label=azure";
+    let base = format!("http://{}/fault/{spec}", mock.addr());
+    let response = common::fast_client()
+        .completion(
+            ChatRequest::new("azure/my-gpt4o")
+                .user("Say hello")
+                .api_base(&base)
+                .api_key("azure-key-1")
+                .api_version("2024-10-21"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.content().unwrap(), REPLY);
+    let sent = &mock.requests(spec)[0];
+    assert!(
+        sent.headers
+            .iter()
+            .any(|(k, v)| k == "api-key" && v == "azure-key-1")
+    );
+    assert!(!sent.headers.iter().any(|(k, _)| k == "authorization"));
+    ask_and_stream("azure/my-gpt4o", &format!("http://{}", mock.addr())).await;
+}
+
+#[tokio::test]
+async fn mock_azure_content_filter_is_a_content_policy_violation() {
+    let mock = mock_provider::start().await.unwrap();
+    let spec = "status=400,error=azure_content_filter";
+    let err = common::fast_client()
+        .completion(
+            ChatRequest::new("azure/my-gpt4o")
+                .user("something filtered")
+                .api_base(format!("http://{}/fault/{spec}", mock.addr()))
+                .api_key("azure-key-1"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        lmrelay::ErrorKind::ContentPolicyViolation,
+        "{err}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(mock.attempts(spec), 1);
+}

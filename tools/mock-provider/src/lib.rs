@@ -157,6 +157,14 @@ fn router(shared: Arc<Shared>) -> Router {
             "/api/chat",
             post(|state, body| plain(state, Path("api/chat".to_owned()), body)),
         )
+        .route(
+            "/openai/deployments/{deployment}/chat/completions",
+            post(|state, body| plain(state, Path("chat/completions".to_owned()), body)),
+        )
+        .route(
+            "/fault/{spec}/openai/deployments/{deployment}/chat/completions",
+            post(azure_faulty),
+        )
         .route("/__mock/attempts/{spec}", get(attempts))
         .with_state(shared)
 }
@@ -215,6 +223,22 @@ async fn plain(
 ) -> Response {
     shared.record("", None);
     respond(&endpoint, &FaultSpec::default(), 1, "", &body).await
+}
+
+/// Azure's deployment route under a fault spec.
+async fn azure_faulty(
+    state: State<Arc<Shared>>,
+    Path((spec_text, _deployment)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    faulty(
+        state,
+        Path((spec_text, "chat/completions".to_owned())),
+        headers,
+        body,
+    )
+    .await
 }
 
 async fn faulty(

@@ -25,6 +25,11 @@ pub fn error_body(status: u16, error: Option<&str>, bearer: &str) -> String {
         "invalid_key" => json!({"error": {
             "message": format!("Incorrect API key provided: {bearer}. You can find your API key at https://platform.openai.com/account/api-keys."),
             "type": "invalid_request_error", "param": null, "code": "invalid_api_key"}}),
+        "azure_content_filter" => json!({"error": {
+            "message": "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+            "type": null, "param": "prompt", "code": "content_filter", "status": 400,
+            "innererror": {"code": "ResponsibleAIPolicyViolation", "content_filter_result": {
+                "hate": {"filtered": true, "severity": "high"}}}}}),
         "text" => return format!("upstream failure {status}"),
         _ => json!({"error": {
             "message": format!("mock failure with status {status}"),

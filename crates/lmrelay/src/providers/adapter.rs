@@ -85,6 +85,7 @@ pub fn adapter_for(protocol: Protocol) -> Option<&'static Adapter> {
         Protocol::Anthropic => Some(&super::anthropic::ADAPTER),
         Protocol::Gemini => Some(&super::gemini::ADAPTER),
         Protocol::Ollama => Some(&super::ollama::ADAPTER),
+        Protocol::Azure => Some(&super::azure::ADAPTER),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod adapter;
 pub mod anthropic;
+pub mod azure;
 pub mod gemini;
 pub mod ollama;
 pub mod openai_compat;

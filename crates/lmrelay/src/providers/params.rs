@@ -106,6 +106,7 @@ pub fn supported_openai_params(model: &str, provider: Option<&str>) -> Result<Ve
         Protocol::Anthropic => ANTHROPIC.to_vec(),
         Protocol::Gemini => GEMINI.to_vec(),
         Protocol::Ollama => OLLAMA.to_vec(),
+        Protocol::Azure => OPENAI.to_vec(),
         Protocol::Openai => match &spec.supported_params {
             Some(list) => OPENAI
                 .iter()

@@ -9,7 +9,7 @@ mod request;
 mod response;
 
 pub use errors::{classify, map_error};
-pub use request::{chat_request, embedding_request, text_request};
+pub use request::{chat_request, chat_request_unchecked, embedding_request, text_request};
 pub use response::{StreamItem, json_body_as_chunks, parse_chunk, parse_json, response_as_chunks};
 
 use lmrelay_types::ChatCompletionResponse;
@@ -19,17 +19,21 @@ use super::adapter::{Adapter, FrameFormat, StreamTranslator, Translated};
 use crate::error::Result;
 use crate::stream::SseEvent;
 
+/// A translator for an OpenAI stream (also Azure's).
+pub(crate) const ADAPTER_NEW_STREAM: fn(&Target, &str, bool) -> Box<dyn StreamTranslator> =
+    |target, _model, _include_usage| {
+        Box::new(OpenAiStream {
+            target: target.clone(),
+        })
+    };
+
 /// The OpenAI protocol's adapter.
 pub(crate) static ADAPTER: Adapter = Adapter {
     chat_request,
     parse_chat,
     map_error,
     frames: FrameFormat::Sse,
-    new_stream: |target, _model, _include_usage| {
-        Box::new(OpenAiStream {
-            target: target.clone(),
-        })
-    },
+    new_stream: ADAPTER_NEW_STREAM,
 };
 
 fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse> {

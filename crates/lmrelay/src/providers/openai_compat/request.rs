@@ -48,6 +48,38 @@ pub fn chat_request(
     finish(target, Endpoint::Chat, json, options)
 }
 
+/// The chat body for a provider that speaks OpenAI's format at its own URL
+/// (Azure): no parameter table checks, no URL check; the caller sets the
+/// URL and the credentials.
+pub fn chat_request_unchecked(
+    target: &Target,
+    body: &ChatCompletionRequest,
+    options: &CallOptions,
+    stream: bool,
+) -> Result<WireRequest> {
+    let mut json = to_object(target, body)?;
+    if stream {
+        json.insert("stream".to_owned(), Value::Bool(true));
+    } else {
+        json.remove("stream");
+        json.remove("stream_options");
+    }
+    json.insert("model".to_owned(), Value::String(target.model.clone()));
+    for (key, value) in &options.extra_body {
+        json.insert(key.clone(), value.clone());
+    }
+    Ok(WireRequest {
+        url: String::new(),
+        headers: options
+            .extra_headers
+            .iter()
+            .filter(|(name, _)| name != "authorization")
+            .cloned()
+            .collect(),
+        body: Value::Object(json),
+    })
+}
+
 /// Builds `POST {api_base}/completions`.
 pub fn text_request(
     target: &Target,
