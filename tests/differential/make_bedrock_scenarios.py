@@ -8,12 +8,21 @@ with total and headers length and a CRC32 of the prelude, typed headers,
 JSON payload, CRC32 of the whole message), sent base64-encoded with content
 type application/vnd.amazon.eventstream.
 
-LiteLLM signs Bedrock requests with botocore, which is not a litellm
-dependency: run the capture with boto3/botocore importable, e.g.
+LiteLLM signs Bedrock requests with botocore and reads credentials through
+boto3, neither of which is a litellm dependency: run the capture with them
+importable. The recorded output used the releases current on 1.82.6's
+release day (boto3/botocore 1.42.73, s3transfer 0.16.0, jmespath 1.1.0,
+python-dateutil 2.9.0.post0, six 1.17.0), installed beside the venv with a
+pip new enough for --uploaded-prior-to (pip >= 26):
 
+    D=~/.cache/lmrelay/bedrock-deps-1.82.6
+    python3 -m venv /tmp/pipnew && /tmp/pipnew/bin/pip install -U pip
+    /tmp/pipnew/bin/pip install --target "$D" --python-version 3.11 \
+        --only-binary=:all: --uploaded-prior-to 2026-03-22T06:35:00Z --no-deps \
+        boto3 botocore s3transfer jmespath python-dateutil six
     python3 tests/differential/make_bedrock_scenarios.py
     PY="$(scripts/litellm-env.sh | tail -n1)"
-    PYTHONPATH=<dir with boto3+botocore> "$PY" tests/differential/provider_capture.py \
+    PYTHONPATH="$D" "$PY" tests/differential/provider_capture.py \
         < tests/differential/bedrock_scenarios.json
 
 Credentials are fake (AWS's documentation example key pair).

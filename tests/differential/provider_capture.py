@@ -88,12 +88,21 @@ _ENV_SUFFIXES or starts with one of _ENV_PREFIXES (GEMINI, ..., AZURE, AWS)
 is removed, so no real credential or region leaks in; a scenario's "env"
 sets (str) or removes (null) variables for that scenario and the previous
 values are restored afterwards. "litellm_settings" likewise sets module
-attributes (e.g. {"api_version": "2024-06-01"}) for one scenario. Bedrock
-needs botocore (not a litellm dependency): run with PYTHONPATH pointing at a
-botocore install when the venv has none (see /work/notes/bedrock-spec.md).
+attributes (e.g. {"api_version": "2024-06-01"}) for one scenario.
+
+Bedrock: LiteLLM signs with botocore and builds credentials with boto3,
+neither of which is a litellm dependency (nor in the pinned venv): run with
+PYTHONPATH pointing at an install of boto3, botocore, s3transfer, jmespath,
+python-dateutil and six (make_bedrock_scenarios.py says how). Bedrock
+scenarios set "api_key": null, since LiteLLM sends api_key as a Bedrock API
+key (Authorization: Bearer) instead of signing. SigV4 headers (authorization,
+x-amz-date) are kept as sent: they depend on the clock and, with a capture
+api_base, on the port in the signed Host header, so they are volatile unless
+the scenario has "freeze_time" and no api_base (default AWS URL, rerouted).
+Azure: the openai SDK adds x-stainless-* headers (os, arch, runtime and
+package versions, retry count, read timeout): machine-dependent.
 Requests whose body is not JSON (e.g. form posts) are recorded as
-{"_raw": text}; headers such as x-amz-date/authorization (SigV4) are kept
-as sent, so they are volatile: compare their structure, not their value.
+{"_raw": text}.
 
 Volatile fields to normalise before comparing: result.id (when the provider
 reply carries no id: "chatcmpl-<uuid4>"; cohere never uses its reply id),

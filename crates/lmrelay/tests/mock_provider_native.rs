@@ -152,7 +152,11 @@ async fn mock_azure_deployment_url_api_version_and_key_header() {
             .iter()
             .any(|(k, v)| k == "api-key" && v == "azure-key-1")
     );
-    assert!(!sent.headers.iter().any(|(k, _)| k == "authorization"));
+    assert!(
+        sent.headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && v == "Bearer azure-key-1")
+    );
     ask_and_stream("azure/my-gpt4o", &format!("http://{}", mock.addr())).await;
 }
 

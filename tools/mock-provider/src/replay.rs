@@ -44,6 +44,7 @@ impl ReplayHandle {
 
 struct Shared {
     reply: CannedReply,
+    served: Mutex<usize>,
     seen: Arc<Mutex<Vec<(String, RecordedRequest)>>>,
 }
 
@@ -54,6 +55,7 @@ pub async fn start_replay(reply: CannedReply) -> std::io::Result<ReplayHandle> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let shared = Arc::new(Shared {
         reply,
+        served: Mutex::new(0),
         seen: seen.clone(),
     });
     let app = Router::new().fallback(answer).with_state(shared);
@@ -85,7 +87,17 @@ async fn answer(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .push((line, recorded));
-    build(&shared.reply.0)
+    // A `sequence` of replies answers requests in order; the last repeats.
+    let reply = match shared.reply.0.get("sequence").and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => {
+            let mut served = shared.served.lock().unwrap_or_else(PoisonError::into_inner);
+            let index = (*served).min(list.len() - 1);
+            *served += 1;
+            list[index].clone()
+        }
+        _ => shared.reply.0.clone(),
+    };
+    build(&reply)
 }
 
 fn build(reply: &Value) -> Response {

@@ -84,6 +84,9 @@ const LITELLM_ONLY: &[&str] = &[
     "drop_params",
     "extra_headers",
     "api_key",
+    "api_version",
+    "azure_ad_token",
+    "max_retries",
 ];
 
 /// A reply of provider_capture.py's format in the replay server's format
@@ -91,6 +94,9 @@ const LITELLM_ONLY: &[&str] = &[
 /// a list of replies: the first, since lmrelay makes one attempt here).
 pub fn replay_format(reply: &Value) -> Value {
     let reply = match reply {
+        Value::Array(list) if list.len() > 1 => {
+            return json!({"sequence": list.iter().map(replay_format).collect::<Vec<_>>()});
+        }
         Value::Array(list) => list.first().cloned().unwrap_or(Value::Null),
         other => other.clone(),
     };
@@ -194,7 +200,14 @@ pub async fn run_ours(scenario: &Scenario, default_model: &str) -> Ours {
         num_retries: Some(
             body.get("num_retries")
                 .and_then(Value::as_u64)
-                .map_or(0, |n| u32::try_from(n).unwrap_or(0)),
+                .map(|n| u32::try_from(n).unwrap_or(0))
+                .or_else(|| {
+                    // A scenario with several replies expects the retries.
+                    scenario.reply["sequence"]
+                        .as_array()
+                        .map(|list| u32::try_from(list.len() - 1).unwrap_or(0))
+                })
+                .unwrap_or(0),
         ),
         drop_params: body
             .get("drop_params")
@@ -202,6 +215,14 @@ pub async fn run_ours(scenario: &Scenario, default_model: &str) -> Ours {
             .unwrap_or(false),
         ..lmrelay::CallOptions::default()
     };
+    if let Some(version) = body.get("api_version").and_then(Value::as_str) {
+        options.api_version = Some(version.to_owned());
+    }
+    if let Some(token) = body.get("azure_ad_token").and_then(Value::as_str) {
+        options
+            .extra_headers
+            .push(("authorization".to_owned(), format!("Bearer {token}")));
+    }
     if let Some(Value::Object(headers)) = body.get("extra_headers") {
         for (name, value) in headers {
             options
@@ -419,9 +440,14 @@ pub async fn compare_all(
 }
 
 /// The body with every `http://127.0.0.1:PORT` (the two capture servers)
-/// written the same way.
+/// written the same way, numbers compared as numbers (`3` is `3.0`), and
+/// null members dropped (absent and null mean the same on these wires).
 fn local_urls(value: &Value) -> Value {
     match value {
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| value.clone(), Value::Number),
         Value::String(text) if text.starts_with("http://127.0.0.1:") => {
             let rest = &text["http://127.0.0.1:".len()..];
             let path = rest.find('/').map_or("", |i| &rest[i..]);
@@ -430,6 +456,7 @@ fn local_urls(value: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(local_urls).collect()),
         Value::Object(map) => Value::Object(
             map.iter()
+                .filter(|(_, v)| !v.is_null())
                 .map(|(k, v)| (k.clone(), local_urls(v)))
                 .collect(),
         ),
