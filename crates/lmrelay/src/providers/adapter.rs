@@ -18,6 +18,9 @@ pub enum FrameFormat {
     Sse,
     /// One JSON object per line (Ollama).
     Ndjson,
+    /// One JSON event per line, with or without SSE framing (`data:`
+    /// prefixes are removed, `event:`/`id:`/comment lines skipped): Cohere.
+    Lines,
 }
 
 /// What one stream frame meant.
@@ -86,6 +89,7 @@ pub fn adapter_for(protocol: Protocol) -> Option<&'static Adapter> {
         Protocol::Gemini => Some(&super::gemini::ADAPTER),
         Protocol::Ollama => Some(&super::ollama::ADAPTER),
         Protocol::Azure => Some(&super::azure::ADAPTER),
+        Protocol::Cohere => Some(&super::cohere::ADAPTER),
         _ => None,
     }
 }

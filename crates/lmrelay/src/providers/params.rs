@@ -85,6 +85,22 @@ const OLLAMA: &[&str] = &[
     "extra_headers",
 ];
 
+const COHERE: &[&str] = &[
+    "stream",
+    "stream_options",
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "frequency_penalty",
+    "presence_penalty",
+    "stop",
+    "n",
+    "tools",
+    "seed",
+    "response_format",
+    "extra_headers",
+];
+
 /// The OpenAI parameters lmrelay sends on to `model` at `provider` (the
 /// provider may also be the model string's prefix).
 pub fn supported_openai_params(model: &str, provider: Option<&str>) -> Result<Vec<&'static str>> {
@@ -107,6 +123,7 @@ pub fn supported_openai_params(model: &str, provider: Option<&str>) -> Result<Ve
         Protocol::Gemini => GEMINI.to_vec(),
         Protocol::Ollama => OLLAMA.to_vec(),
         Protocol::Azure => OPENAI.to_vec(),
+        Protocol::Cohere => COHERE.to_vec(),
         Protocol::Openai => match &spec.supported_params {
             Some(list) => OPENAI
                 .iter()

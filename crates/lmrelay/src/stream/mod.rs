@@ -154,6 +154,7 @@ impl Stream for ChatStream {
 enum FrameDecoder {
     Sse(SseDecoder),
     Ndjson(Vec<u8>),
+    Lines(Vec<u8>),
 }
 
 impl FrameDecoder {
@@ -161,20 +162,22 @@ impl FrameDecoder {
         match format {
             FrameFormat::Sse => Self::Sse(SseDecoder::new()),
             FrameFormat::Ndjson => Self::Ndjson(Vec::new()),
+            FrameFormat::Lines => Self::Lines(Vec::new()),
         }
     }
 
     fn feed(&mut self, bytes: &[u8]) -> std::result::Result<Vec<SseEvent>, LineTooLong> {
+        let sse_lines = matches!(self, Self::Lines(_));
         match self {
             Self::Sse(decoder) => decoder.feed(bytes),
-            Self::Ndjson(buffer) => {
+            Self::Ndjson(buffer) | Self::Lines(buffer) => {
                 buffer.extend_from_slice(bytes);
                 let mut frames = Vec::new();
                 while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
                     let line: Vec<u8> = buffer.drain(..=end).collect();
                     let text = String::from_utf8_lossy(&line).trim().to_owned();
-                    if !text.is_empty() {
-                        frames.push(data_frame(text));
+                    if let Some(data) = line_data(text, sse_lines) {
+                        frames.push(data_frame(data));
                     }
                 }
                 if buffer.len() > DEFAULT_MAX_LINE {
@@ -190,17 +193,36 @@ impl FrameDecoder {
     fn finish(&mut self) -> Vec<SseEvent> {
         match self {
             Self::Sse(decoder) => decoder.finish().into_iter().collect(),
-            Self::Ndjson(buffer) => {
+            Self::Ndjson(buffer) | Self::Lines(buffer) => {
                 let text = String::from_utf8_lossy(buffer).trim().to_owned();
                 buffer.clear();
-                if text.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![data_frame(text)]
-                }
+                line_data(text, true).map(data_frame).into_iter().collect()
             }
         }
     }
+}
+
+/// The JSON of one line: empty lines, and with SSE framing `event:`, `id:`,
+/// `retry:` and comment lines, carry none; a `data:` prefix is removed.
+fn line_data(line: String, sse_framing: bool) -> Option<String> {
+    if line.is_empty() {
+        return None;
+    }
+    if !sse_framing {
+        return Some(line);
+    }
+    if let Some(data) = line.strip_prefix("data:") {
+        let data = data.trim();
+        return (!data.is_empty() && data != "[DONE]").then(|| data.to_owned());
+    }
+    if line.starts_with(':')
+        || ["event:", "id:", "retry:"]
+            .iter()
+            .any(|p| line.starts_with(p))
+    {
+        return None;
+    }
+    Some(line)
 }
 
 fn data_frame(data: String) -> SseEvent {

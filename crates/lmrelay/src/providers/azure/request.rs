@@ -51,7 +51,9 @@ pub fn chat_request(
         ));
     };
     let version = api_version(options);
-    let dated = version.get(..10).filter(|d| d.bytes().nth(4) == Some(b'-'));
+    let dated = version
+        .get(..10)
+        .filter(|d| d.as_bytes().get(4).copied() == Some(b'-'));
     if dated.is_some_and(|d| d < "2024-06-01")
         && body.tool_choice.as_ref().and_then(Value::as_str) == Some("required")
     {
