@@ -53,7 +53,13 @@ pydantic==2.12.5 pydantic_core==2.41.5 Pygments==2.19.2 python-dotenv==1.2.2
 PyYAML==6.0.3 referencing==0.37.0 regex==2026.2.28 requests==2.32.5 rich==14.3.3
 rpds-py==0.30.0 shellingham==1.5.4 sniffio==1.3.1 tiktoken==0.12.0
 tokenizers==0.22.2 tqdm==4.67.3 typer==0.24.1 typing-inspection==0.4.2
-typing_extensions==4.15.0 urllib3==2.6.3 yarl==1.23.0 zipp==3.23.0"
+typing_extensions==4.15.0 urllib3==2.6.3 yarl==1.23.0 zipp==3.23.0
+boto3==1.42.73 botocore==1.42.73 s3transfer==0.16.0 jmespath==1.1.0
+python-dateutil==2.9.0.post0 six==1.17.0"
+# LiteLLM signs Bedrock calls with botocore and reads AWS credentials through
+# boto3, which it does not depend on: the oracle installs them (release-day
+# versions) so the Bedrock differential tests can run.
+EXTRA_1_82_6="boto3==1.42.73"
 # Changing the recipe (pins) invalidates a cached venv of the same version.
 RECIPE="litellm==$VERSION recipe-1 $(printf '%s' "$CONSTRAINTS_1_82_6" | cksum | cut -d' ' -f1)"
 
@@ -109,7 +115,7 @@ fi
 log "installing $(basename "$WHEEL") and dependencies"
 if [[ "$VERSION" == "1.82.6" ]]; then
   printf '%s\n' $CONSTRAINTS_1_82_6 > "$VENV/constraints.txt"
-  "$PY" -m pip install --quiet -c "$VENV/constraints.txt" "$WHEEL" >&2
+  "$PY" -m pip install --quiet -c "$VENV/constraints.txt" "$WHEEL" $EXTRA_1_82_6 >&2
 else
   log "warning: no dependency pins for litellm $VERSION; taking the newest allowed"
   "$PY" -m pip install --quiet "$WHEEL" >&2

@@ -29,8 +29,8 @@ pub use lmrelay_types::{
 };
 pub use models::{ModelInfo, get_model_info};
 pub use request::{
-    CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback, MockResponse, Request,
-    TextRequest,
+    AwsOptions, CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback,
+    MockResponse, Request, TextRequest,
 };
 pub use rust_decimal::Decimal;
 pub use secret::ApiKey;

@@ -132,6 +132,37 @@ pub struct CallOptions {
     pub cache: crate::cache::CacheControl,
     /// Azure's `api-version` (default: `AZURE_API_VERSION`, else LiteLLM's default).
     pub api_version: Option<String>,
+    /// AWS credentials, region and profile for Bedrock (default: the
+    /// environment and the shared files).
+    pub aws: AwsOptions,
+}
+
+/// AWS settings of a Bedrock call, as LiteLLM's `aws_*` arguments. Its
+/// `Debug` output masks the secret and the session token.
+#[derive(Clone, Default)]
+pub struct AwsOptions {
+    /// `aws_access_key_id`.
+    pub access_key_id: Option<String>,
+    /// `aws_secret_access_key`.
+    pub secret_access_key: Option<ApiKey>,
+    /// `aws_session_token`.
+    pub session_token: Option<ApiKey>,
+    /// `aws_region_name`.
+    pub region: Option<String>,
+    /// `aws_profile_name` (a profile of the shared files).
+    pub profile: Option<String>,
+}
+
+impl std::fmt::Debug for AwsOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsOptions")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &self.secret_access_key)
+            .field("session_token", &self.session_token)
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for CallOptions {
@@ -156,6 +187,7 @@ impl std::fmt::Debug for CallOptions {
             .field("max_repairs", &self.max_repairs)
             .field("cache", &self.cache)
             .field("api_version", &self.api_version)
+            .field("aws", &self.aws)
             .finish()
     }
 }
@@ -267,6 +299,12 @@ impl<B> Request<B> {
     /// Response-cache controls (`no_cache`, `no_store`, `ttl`, `namespace`).
     pub fn cache(mut self, control: crate::cache::CacheControl) -> Self {
         self.options.cache = control;
+        self
+    }
+
+    /// AWS credentials, region or profile for a Bedrock call.
+    pub fn aws(mut self, aws: AwsOptions) -> Self {
+        self.options.aws = aws;
         self
     }
 

@@ -11,6 +11,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
+use base64::Engine;
 use serde_json::Value;
 
 use crate::RecordedRequest;
@@ -107,7 +108,7 @@ fn build(reply: &Value) -> Response {
         .and_then(|s| u16::try_from(s).ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
         .unwrap_or(StatusCode::OK);
-    let mut builder = Response::builder().status(status);
+    let builder = Response::builder().status(status);
     let mut content_type = "application/json";
     let body = if let Some(events) = reply.get("sse").and_then(Value::as_array) {
         content_type = "text/event-stream";
@@ -128,12 +129,27 @@ fn build(reply: &Value) -> Response {
     } else if let Some(lines) = reply.get("ndjson").and_then(Value::as_array) {
         content_type = "application/x-ndjson";
         lines.iter().map(|line| format!("{line}\n")).collect()
+    } else if let Some(encoded) = reply.get("raw_base64").and_then(Value::as_str) {
+        content_type = "application/octet-stream";
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap_or_default();
+        return finish(builder, reply, content_type, Body::from(bytes));
     } else if let Some(raw) = reply.get("raw").and_then(Value::as_str) {
         content_type = "text/plain";
         raw.to_owned()
     } else {
         reply.get("body").map(Value::to_string).unwrap_or_default()
     };
+    finish(builder, reply, content_type, Body::from(body))
+}
+
+fn finish(
+    mut builder: axum::http::response::Builder,
+    reply: &Value,
+    content_type: &str,
+    body: Body,
+) -> Response {
     let mut has_type = false;
     if let Some(headers) = reply.get("headers").and_then(Value::as_object) {
         for (name, value) in headers {
@@ -145,6 +161,6 @@ fn build(reply: &Value) -> Response {
         builder = builder.header("content-type", content_type);
     }
     builder
-        .body(Body::from(body))
+        .body(body)
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }

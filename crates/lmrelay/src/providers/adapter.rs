@@ -21,6 +21,8 @@ pub enum FrameFormat {
     /// One JSON event per line, with or without SSE framing (`data:`
     /// prefixes are removed, `event:`/`id:`/comment lines skipped): Cohere.
     Lines,
+    /// AWS's binary event stream (Bedrock).
+    AwsEventStream,
 }
 
 /// What one stream frame meant.
@@ -90,6 +92,7 @@ pub fn adapter_for(protocol: Protocol) -> Option<&'static Adapter> {
         Protocol::Ollama => Some(&super::ollama::ADAPTER),
         Protocol::Azure => Some(&super::azure::ADAPTER),
         Protocol::Cohere => Some(&super::cohere::ADAPTER),
+        Protocol::Bedrock => Some(&super::bedrock::ADAPTER),
         _ => None,
     }
 }

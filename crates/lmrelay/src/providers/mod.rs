@@ -8,6 +8,7 @@
 pub mod adapter;
 pub mod anthropic;
 pub mod azure;
+pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
 pub mod ollama;

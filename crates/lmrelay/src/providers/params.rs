@@ -101,6 +101,20 @@ const COHERE: &[&str] = &[
     "extra_headers",
 ];
 
+const BEDROCK: &[&str] = &[
+    "max_tokens",
+    "max_completion_tokens",
+    "stream",
+    "stream_options",
+    "stop",
+    "temperature",
+    "top_p",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "extra_headers",
+];
+
 /// The OpenAI parameters lmrelay sends on to `model` at `provider` (the
 /// provider may also be the model string's prefix).
 pub fn supported_openai_params(model: &str, provider: Option<&str>) -> Result<Vec<&'static str>> {
@@ -124,6 +138,7 @@ pub fn supported_openai_params(model: &str, provider: Option<&str>) -> Result<Ve
         Protocol::Ollama => OLLAMA.to_vec(),
         Protocol::Azure => OPENAI.to_vec(),
         Protocol::Cohere => COHERE.to_vec(),
+        Protocol::Bedrock => BEDROCK.to_vec(),
         Protocol::Openai => match &spec.supported_params {
             Some(list) => OPENAI
                 .iter()

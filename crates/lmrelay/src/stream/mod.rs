@@ -155,6 +155,7 @@ enum FrameDecoder {
     Sse(SseDecoder),
     Ndjson(Vec<u8>),
     Lines(Vec<u8>),
+    Aws(Vec<u8>),
 }
 
 impl FrameDecoder {
@@ -163,13 +164,19 @@ impl FrameDecoder {
             FrameFormat::Sse => Self::Sse(SseDecoder::new()),
             FrameFormat::Ndjson => Self::Ndjson(Vec::new()),
             FrameFormat::Lines => Self::Lines(Vec::new()),
+            FrameFormat::AwsEventStream => Self::Aws(Vec::new()),
         }
     }
 
-    fn feed(&mut self, bytes: &[u8]) -> std::result::Result<Vec<SseEvent>, LineTooLong> {
+    fn feed(&mut self, bytes: &[u8]) -> std::result::Result<Vec<SseEvent>, String> {
         let sse_lines = matches!(self, Self::Lines(_));
         match self {
-            Self::Sse(decoder) => decoder.feed(bytes),
+            Self::Sse(decoder) => decoder.feed(bytes).map_err(|err| err.to_string()),
+            Self::Aws(buffer) => {
+                buffer.extend_from_slice(bytes);
+                crate::providers::bedrock::eventstream::decode(buffer)
+                    .map_err(|err| err.to_string())
+            }
             Self::Ndjson(buffer) | Self::Lines(buffer) => {
                 buffer.extend_from_slice(bytes);
                 let mut frames = Vec::new();
@@ -183,7 +190,8 @@ impl FrameDecoder {
                 if buffer.len() > DEFAULT_MAX_LINE {
                     return Err(LineTooLong {
                         limit: DEFAULT_MAX_LINE,
-                    });
+                    }
+                    .to_string());
                 }
                 Ok(frames)
             }
@@ -193,6 +201,7 @@ impl FrameDecoder {
     fn finish(&mut self) -> Vec<SseEvent> {
         match self {
             Self::Sse(decoder) => decoder.finish().into_iter().collect(),
+            Self::Aws(_) => Vec::new(),
             Self::Ndjson(buffer) | Self::Lines(buffer) => {
                 let text = String::from_utf8_lossy(buffer).trim().to_owned();
                 buffer.clear();
@@ -340,7 +349,7 @@ impl ChunkReader {
                 Ok(Some(Ok(bytes))) => match self.decoder.feed(&bytes) {
                     Ok(frames) => self.frames.extend(frames),
                     Err(err) => {
-                        let err = self.target.error(ErrorKind::APIError, err.to_string());
+                        let err = self.target.error(ErrorKind::APIError, err);
                         return Some(self.fail(err));
                     }
                 },

@@ -87,6 +87,24 @@ const LITELLM_ONLY: &[&str] = &[
     "api_version",
     "azure_ad_token",
     "max_retries",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_region_name",
+    "aws_profile_name",
+    "aws_bedrock_runtime_endpoint",
+];
+
+/// The environment variables a scenario sets for LiteLLM that this driver
+/// passes to lmrelay as call options instead (tests do not change the
+/// process environment).
+pub const OPTION_ENV: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION_NAME",
+    "AWS_REGION",
+    "AWS_EC2_METADATA_DISABLED",
 ];
 
 /// A reply of provider_capture.py's format in the replay server's format
@@ -125,6 +143,15 @@ pub fn replay_format(reply: &Value) -> Value {
         );
     } else if let Some(lines) = reply.get("ndjson") {
         out["ndjson"] = lines.clone();
+    } else if let Some(Value::String(encoded)) = reply.get("body_base64") {
+        out["raw_base64"] = Value::String(encoded.clone());
+        let content_type = reply
+            .get("content_type")
+            .cloned()
+            .unwrap_or(json!("application/octet-stream"));
+        let mut headers = out.get("headers").cloned().unwrap_or(json!({}));
+        headers["content-type"] = content_type;
+        out["headers"] = headers;
     } else if let Some(Value::String(raw)) = reply.get("body") {
         out["raw"] = Value::String(raw.clone());
         let content_type = reply
@@ -215,6 +242,35 @@ pub async fn run_ours(scenario: &Scenario, default_model: &str) -> Ours {
             .unwrap_or(false),
         ..lmrelay::CallOptions::default()
     };
+    let env = scenario.rest.get("env").cloned().unwrap_or(json!({}));
+    let setting = |kwarg: &str, var: &str| {
+        body.get(kwarg)
+            .or_else(|| env.get(var))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    options.aws = lmrelay::AwsOptions {
+        access_key_id: setting("aws_access_key_id", "AWS_ACCESS_KEY_ID"),
+        secret_access_key: setting("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY")
+            .map(Into::into),
+        session_token: setting("aws_session_token", "AWS_SESSION_TOKEN").map(Into::into),
+        region: setting("aws_region_name", "AWS_REGION_NAME").or_else(|| {
+            env.get("AWS_REGION")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        }),
+        profile: None,
+    };
+    if let Some(endpoint) = body
+        .get("aws_bedrock_runtime_endpoint")
+        .and_then(Value::as_str)
+    {
+        options.api_base = Some(endpoint.to_owned());
+    }
+    if scenario.api_key.is_none() && scenario.rest.contains_key("env") {
+        // A Bedrock scenario without a key is signed, not bearer-authorised.
+        options.api_key = None;
+    }
     if let Some(version) = body.get("api_version").and_then(Value::as_str) {
         options.api_version = Some(version.to_owned());
     }
