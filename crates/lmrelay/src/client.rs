@@ -98,6 +98,7 @@ pub struct Client {
     cache: Option<Cache>,
     validate_json_schema: bool,
     budget: Option<std::sync::Arc<Budget>>,
+    google_tokens: std::sync::Arc<crate::auth::vertex::TokenCache>,
 }
 
 /// Builds a [`Client`].
@@ -174,6 +175,7 @@ impl ClientBuilder {
             budget: self
                 .max_budget
                 .map(|max| std::sync::Arc::new(Budget::new(max))),
+            google_tokens: std::sync::Arc::default(),
         })
     }
 }
@@ -579,11 +581,12 @@ impl Client {
         F: FnMut(Target) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let target = resolve(
+        let mut target = resolve(
             &choice.model,
             choice.api_base.as_deref(),
             choice.api_key.as_ref().map(ApiKey::expose),
         )?;
+        crate::auth::vertex::prepare(&self.http, &self.google_tokens, &mut target, options).await?;
         let policy = RetryPolicy {
             num_retries: options.num_retries.unwrap_or(self.retry.num_retries),
             ..self.retry.clone()

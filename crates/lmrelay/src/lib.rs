@@ -1,5 +1,6 @@
 #![doc = include_str!("../../../README.md")]
 
+pub mod auth;
 pub mod blocking;
 pub mod budget;
 pub mod cache;
@@ -30,7 +31,7 @@ pub use lmrelay_types::{
 pub use models::{ModelInfo, get_model_info};
 pub use request::{
     AwsOptions, CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback,
-    MockResponse, Request, TextRequest,
+    MockResponse, Request, TextRequest, VertexOptions,
 };
 pub use rust_decimal::Decimal;
 pub use secret::ApiKey;

@@ -135,6 +135,34 @@ pub struct CallOptions {
     /// AWS credentials, region and profile for Bedrock (default: the
     /// environment and the shared files).
     pub aws: AwsOptions,
+    /// Project, location and credentials for Vertex AI.
+    pub vertex: VertexOptions,
+}
+
+/// Vertex AI settings of a call, as LiteLLM's `vertex_*` arguments. Its
+/// `Debug` output masks the credentials.
+#[derive(Clone, Default)]
+pub struct VertexOptions {
+    /// `vertex_project` (default: `VERTEXAI_PROJECT`, then the key's `project_id`).
+    pub project: Option<String>,
+    /// `vertex_location` (default: `VERTEXAI_LOCATION`, then `us-central1`).
+    pub location: Option<String>,
+    /// `vertex_credentials`: a service-account key's JSON or its path
+    /// (default: `GOOGLE_APPLICATION_CREDENTIALS`).
+    pub credentials: Option<ApiKey>,
+    /// Where to exchange the assertion for a token (default: the key's `token_uri`).
+    pub token_uri: Option<String>,
+}
+
+impl std::fmt::Debug for VertexOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VertexOptions")
+            .field("project", &self.project)
+            .field("location", &self.location)
+            .field("credentials", &self.credentials)
+            .field("token_uri", &self.token_uri)
+            .finish()
+    }
 }
 
 /// AWS settings of a Bedrock call, as LiteLLM's `aws_*` arguments. Its
@@ -188,6 +216,7 @@ impl std::fmt::Debug for CallOptions {
             .field("cache", &self.cache)
             .field("api_version", &self.api_version)
             .field("aws", &self.aws)
+            .field("vertex", &self.vertex)
             .finish()
     }
 }
@@ -305,6 +334,12 @@ impl<B> Request<B> {
     /// AWS credentials, region or profile for a Bedrock call.
     pub fn aws(mut self, aws: AwsOptions) -> Self {
         self.options.aws = aws;
+        self
+    }
+
+    /// Vertex AI's project, location or credentials for this call.
+    pub fn vertex(mut self, vertex: VertexOptions) -> Self {
+        self.options.vertex = vertex;
         self
     }
 

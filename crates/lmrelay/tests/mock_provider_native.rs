@@ -181,3 +181,87 @@ async fn mock_azure_content_filter_is_a_content_policy_violation() {
     assert!(!err.is_retryable());
     assert_eq!(mock.attempts(spec), 1);
 }
+
+#[tokio::test]
+async fn mock_vertex_service_account_token_then_gemini_at_the_project_url() {
+    let mock = mock_provider::start().await.unwrap();
+    let root = format!("http://{}", mock.addr());
+    let key = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/test-service-account.json"),
+    )
+    .unwrap();
+    let vertex = lmrelay::VertexOptions {
+        location: Some("europe-west4".into()),
+        credentials: Some(key.into()),
+        token_uri: Some(format!("{root}/token")),
+        ..lmrelay::VertexOptions::default()
+    };
+    let client = common::fast_client();
+    let request = ChatRequest::new("vertex_ai/gemini-2.5-flash")
+        .user("Say hello")
+        .api_base(&root)
+        .vertex(vertex);
+    let response = client.completion(request.clone()).await.unwrap();
+    assert_eq!(response.content().unwrap(), REPLY);
+    let mut stream = client.completion_stream(request).await.unwrap();
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        for choice in chunk.unwrap().choices {
+            text.push_str(choice.delta.content.as_deref().unwrap_or(""));
+        }
+    }
+    assert_eq!(text, REPLY);
+}
+
+#[test]
+fn vertex_assertion_is_a_signed_rs256_jwt_with_google_claims() {
+    use base64::Engine;
+    let key = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/test-service-account.json"),
+    )
+    .unwrap();
+    let account = lmrelay::auth::google::ServiceAccount::from_json(&key).unwrap();
+    assert!(
+        !format!("{account:?}").contains("PRIVATE"),
+        "Debug never shows the key"
+    );
+    let jwt = account.assertion(1_700_000_000).unwrap();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let decode = |p: &str| -> serde_json::Value {
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let (header, claims) = (decode(parts[0]), decode(parts[1]));
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["kid"], "test-key-id-1");
+    assert_eq!(
+        claims["iss"],
+        "lmrelay-test@lmrelay-test-project.iam.gserviceaccount.com"
+    );
+    assert_eq!(
+        claims["scope"],
+        "https://www.googleapis.com/auth/cloud-platform"
+    );
+    assert_eq!(claims["aud"], "https://oauth2.googleapis.com/token");
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        3600
+    );
+    assert_eq!(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[2])
+            .unwrap()
+            .len(),
+        256
+    );
+    let err =
+        lmrelay::auth::google::ServiceAccount::from_json("{\"client_email\": \"x\"}").unwrap_err();
+    assert_eq!(err.kind(), lmrelay::ErrorKind::Authentication);
+}

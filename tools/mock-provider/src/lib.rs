@@ -165,6 +165,15 @@ fn router(shared: Arc<Shared>) -> Router {
             "/fault/{spec}/openai/deployments/{deployment}/chat/completions",
             post(azure_faulty),
         )
+        .route(
+            "/token",
+            post(|| async {
+                axum::Json(
+                    json!({"access_token": "ya29.mock-token", "expires_in": 3599,
+                    "token_type": "Bearer"}),
+                )
+            }),
+        )
         .route("/__mock/attempts/{spec}", get(attempts))
         .with_state(shared)
 }
@@ -344,7 +353,7 @@ async fn respond(
         "chat/completions" => json_response(replies::chat_response(&model, &reply)),
         "messages" => dialects::anthropic(&request, &reply),
         "api/chat" => dialects::ollama(&request, &reply),
-        other if other.starts_with("models/") && other.contains(':') => {
+        other if other.contains("models/") && other.contains(':') => {
             let method = other.rsplit(':').next().unwrap_or("");
             dialects::gemini(method, &reply)
         }

@@ -93,6 +93,6 @@ pub fn adapter_for(protocol: Protocol) -> Option<&'static Adapter> {
         Protocol::Azure => Some(&super::azure::ADAPTER),
         Protocol::Cohere => Some(&super::cohere::ADAPTER),
         Protocol::Bedrock => Some(&super::bedrock::ADAPTER),
-        _ => None,
+        Protocol::VertexAi => Some(&super::vertex::ADAPTER),
     }
 }

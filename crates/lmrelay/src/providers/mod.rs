@@ -16,6 +16,7 @@ pub mod openai_compat;
 mod params;
 mod python_json;
 mod resolve;
+pub mod vertex;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;

@@ -134,7 +134,7 @@ pub fn supported_openai_params(model: &str, provider: Option<&str>) -> Result<Ve
     })?;
     Ok(match spec.protocol {
         Protocol::Anthropic => ANTHROPIC.to_vec(),
-        Protocol::Gemini => GEMINI.to_vec(),
+        Protocol::Gemini | Protocol::VertexAi => GEMINI.to_vec(),
         Protocol::Ollama => OLLAMA.to_vec(),
         Protocol::Azure => OPENAI.to_vec(),
         Protocol::Cohere => COHERE.to_vec(),
@@ -147,7 +147,6 @@ pub fn supported_openai_params(model: &str, provider: Option<&str>) -> Result<Ve
                 .collect(),
             None => OPENAI.to_vec(),
         },
-        _ => Vec::new(),
     })
 }
 

@@ -17,13 +17,20 @@ pub use response::parse_chat;
 
 use super::adapter::{Adapter, FrameFormat};
 
+/// A translator for a Gemini stream (also Vertex AI's).
+pub(crate) const ADAPTER_NEW_STREAM: fn(
+    &super::Target,
+    &str,
+    bool,
+) -> Box<dyn super::adapter::StreamTranslator> = |target, model, include_usage| {
+    Box::new(stream::GeminiStream::new(target, model, include_usage))
+};
+
 /// The Gemini protocol's adapter.
 pub(crate) static ADAPTER: Adapter = Adapter {
     chat_request,
     parse_chat,
     map_error,
     frames: FrameFormat::Sse,
-    new_stream: |target, model, include_usage| {
-        Box::new(stream::GeminiStream::new(target, model, include_usage))
-    },
+    new_stream: ADAPTER_NEW_STREAM,
 };
