@@ -38,7 +38,8 @@ PY="$VENV/bin/python"
 MARKER="$VENV/.lmrelay-ok"
 
 # Dependencies as resolved on 1.82.6's release day (wheel uploaded
-# 2026-03-22T06:35Z; `pip install --uploaded-prior-to` that instant). litellm
+# 2026-03-22T06:35Z; `pip install --uploaded-prior-to` that instant, which
+# needs pip >= 26 -- a throwaway venv with `pip install -U pip` will do). litellm
 # only sets lower bounds (e.g. openai>=2.8.0); later openai majors change the
 # transport, so the oracle pins what users of 1.82.6 actually got.
 CONSTRAINTS_1_82_6="aiohappyeyeballs==2.6.1 aiohttp==3.13.3 aiosignal==1.4.0
@@ -55,13 +56,20 @@ rpds-py==0.30.0 shellingham==1.5.4 sniffio==1.3.1 tiktoken==0.12.0
 tokenizers==0.22.2 tqdm==4.67.3 typer==0.24.1 typing-inspection==0.4.2
 typing_extensions==4.15.0 urllib3==2.6.3 yarl==1.23.0 zipp==3.23.0
 boto3==1.42.73 botocore==1.42.73 s3transfer==0.16.0 jmespath==1.1.0
-python-dateutil==2.9.0.post0 six==1.17.0"
+python-dateutil==2.9.0.post0 six==1.17.0
+google-auth==2.49.1 pyasn1-modules==0.4.2 pyasn1==0.6.3 cryptography==46.0.5
+cffi==2.0.0 pycparser==3.0"
 # LiteLLM signs Bedrock calls with botocore and reads AWS credentials through
 # boto3, which it does not depend on: the oracle installs them (release-day
-# versions) so the Bedrock differential tests can run.
-EXTRA_1_82_6="boto3==1.42.73"
-# Changing the recipe (pins) invalidates a cached venv of the same version.
-RECIPE="litellm==$VERSION recipe-1 $(printf '%s' "$CONSTRAINTS_1_82_6" | cksum | cut -d' ' -f1)"
+# versions) so the Bedrock differential tests can run. Likewise vertex_ai/
+# turns a service-account JSON (vertex_credentials) into an OAuth token with
+# google-auth (google.oauth2.service_account + google.auth.transport.requests),
+# also not a litellm dependency: release-day google-auth 2.49.1 needs only
+# pyasn1-modules and cryptography (no longer rsa or cachetools).
+EXTRA_1_82_6="boto3==1.42.73 google-auth==2.49.1"
+# Changing the recipe (pins or extras) invalidates a cached venv of the same
+# version.
+RECIPE="litellm==$VERSION recipe-1 $(printf '%s\n%s' "$CONSTRAINTS_1_82_6" "$EXTRA_1_82_6" | cksum | cut -d' ' -f1)"
 
 ready() { [[ -x "$PY" && -f "$MARKER" && "$(cat "$MARKER" 2>/dev/null)" == "$RECIPE" ]]; }
 
@@ -133,6 +141,9 @@ fi
 
 log "smoke-testing import (LITELLM_LOCAL_MODEL_COST_MAP=True)"
 LITELLM_LOCAL_MODEL_COST_MAP=True "$PY" -c 'import litellm; litellm.get_llm_provider("gpt-4o-mini")' >&2
+if [[ "$VERSION" == "1.82.6" ]]; then
+  "$PY" -c 'import boto3, google.oauth2.service_account, google.auth.transport.requests' >&2
+fi
 
 printf '%s' "$RECIPE" > "$MARKER"
 openai_v="$("$PY" -c 'import importlib.metadata as m; print(m.version("openai"))')"

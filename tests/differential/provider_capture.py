@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Capture what LiteLLM sends to a native provider API, and what it makes of
 the reply. Generic over providers (written for gemini/, ollama/,
-ollama_chat/, cohere/, cohere_chat/, azure/ and bedrock/); a companion of
-anthropic_capture.py.
+ollama_chat/, cohere/, cohere_chat/, azure/, bedrock/ and vertex_ai/); a
+companion of anthropic_capture.py.
 
 Runs inside the pinned LiteLLM venv (scripts/litellm-env.sh):
 
@@ -24,6 +24,8 @@ stdin : a JSON list of scenarios
      "files": {name: text},             # written to a temp dir for this scenario;
                                         #   "{{FILES}}" in "request"/"env" is its path
      "freeze_time": "2026-03-22T06:35:00Z",  # botocore SigV4 signs at this time
+     "token_reply": REPLY | [REPLY, ...],  # answers to OAuth token requests
+                                        #   (default: the fixed token below)
      "error_details": bool,             # error also gets "body",
                                         #   "provider_specific_fields", "num_retries",
                                         #   "max_retries" (when set on the exception)
@@ -37,7 +39,8 @@ stdout: a JSON list, same order
      "result": response.model_dump() | [chunk.model_dump(), ...] (stream=True)
                | null,
      "error": {"class", "status_code", "message", "llm_provider",
-               "key_in_message", "phase"} | null}
+               "key_in_message", "phase"} | null,
+     "token_requests": [TOKEN_REQUEST, ...]}   # only when there were any
     phase: "call" if completion()/acompletion() raised, "iteration" if
     iterating the stream did (stream=True only; always "call" otherwise).
     REQUEST = {"method", "path", "headers": {lower-case name: value},
@@ -104,6 +107,42 @@ package versions, retry count, read timeout): machine-dependent.
 Requests whose body is not JSON (e.g. form posts) are recorded as
 {"_raw": text}.
 
+Vertex AI (vertex_ai/, service-account credentials): LiteLLM hands the
+"vertex_credentials" JSON to google-auth (not a litellm dependency; the
+pinned venv installs google-auth 2.49.1), which signs an RS256 JWT and
+exchanges it at the JSON's token_uri (https://oauth2.googleapis.com/token)
+through the `requests` library. `requests` is rerouted like httpx (its
+HTTPAdapter.send), so with "api_base": null both the token exchange and
+https://{location}-aiplatform.googleapis.com/... reach the capture server.
+An OAuth token request -- a POST whose body is application/x-www-form-urlencoded
+and has a grant_type field, on any path -- is answered from "token_reply"
+(default {"access_token": "ya29.test-token", "expires_in": 3599,
+"token_type": "Bearer"}, status 200) and listed in "token_requests", never in
+"sent"/"extra_requests":
+    TOKEN_REQUEST = {"method": "POST", "path": original URL,
+        "headers": {...},                 # as for REQUEST (x-goog-api-client
+                                          #   names python/google-auth versions)
+        "form": {name: value},            # form fields in order; the
+                                          #   assertion's value becomes "<jwt>"
+        "assertion_present": bool,
+        "jwt": {"header": {...},          # decoded (alg, kid, typ)
+                "claims": {...},          # decoded, minus iat and exp
+                "exp_minus_iat": int,
+                "iat_is_now": bool,       # |iat - now| <= 300 s
+                "signature": "valid" | "invalid" | "unchecked"} | null}
+    "signature" is checked (RS256, with cryptography) against the
+    private_key of the scenario's request "vertex_credentials" (a JSON string,
+    a dict or a file path) or of its env VERTEXAI_CREDENTIALS; "unchecked"
+    when there is none.
+LiteLLM caches google-auth credentials (and so the token) per (credentials,
+vertex_project) on its module-level VertexLLM objects: that cache is cleared
+before each scenario unless it says "keep_clients": true, so each scenario
+shows its own token exchange. An error also gets "token_in_message" (whether
+a served access_token occurs in the message) when a token was served.
+Vertex scenarios set "api_key": null. Async vertex scenarios need
+"litellm_settings": {"disable_aiohttp_transport": true} to be rerouted
+(google-auth's token request is sync `requests` even then).
+
 Volatile fields to normalise before comparing: result.id (when the provider
 reply carries no id: "chatcmpl-<uuid4>"; cohere never uses its reply id),
 "created" everywhere, chunk ids (ollama_chat: a bare uuid4 per chunk),
@@ -148,6 +187,85 @@ def redact_path(path: str) -> str:
     return KEY_RE.sub(lambda m: m.group(1) + "<redacted>", path)
 
 
+DEFAULT_TOKEN_REPLY = {
+    "status": 200,
+    "json": {"access_token": "ya29.test-token", "expires_in": 3599, "token_type": "Bearer"},
+}
+
+
+def _b64url_decode(seg: str) -> bytes:
+    return base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4))
+
+
+def verify_rs256(signing_input: bytes, signature: bytes, pem_keys) -> str:
+    if not pem_keys:
+        return "unchecked"
+    try:
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+    except ImportError:
+        return "unchecked"
+    for pem in pem_keys:
+        try:
+            key = serialization.load_pem_private_key(pem.encode(), password=None)
+            key.public_key().verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+            return "valid"
+        except Exception:  # noqa: BLE001
+            continue
+    return "invalid"
+
+
+def decode_jwt(token: str, pem_keys) -> dict | None:
+    """Header, claims (iat/exp summarised) and signature check of a JWT."""
+    try:
+        h, c, sig = token.split(".")
+        header = json.loads(_b64url_decode(h))
+        claims = json.loads(_b64url_decode(c))
+    except Exception:  # noqa: BLE001
+        return None
+    iat, exp = claims.pop("iat", None), claims.pop("exp", None)
+    out = {
+        "header": header,
+        "claims": claims,
+        "exp_minus_iat": exp - iat if isinstance(iat, int) and isinstance(exp, int) else None,
+        "iat_is_now": isinstance(iat, (int, float)) and abs(iat - time.time()) <= 300,
+        "signature": "unchecked",
+    }
+    if header.get("alg") == "RS256":
+        out["signature"] = verify_rs256(f"{h}.{c}".encode(), _b64url_decode(sig), pem_keys)
+    return out
+
+
+def token_request_record(path: str, headers: dict, raw: bytes) -> dict:
+    from urllib.parse import parse_qsl
+
+    fields = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    form = {}
+    assertion = None
+    for k, v in fields:
+        if k == "assertion":
+            assertion = v
+            v = "<jwt>"
+        form[k] = v
+    with State.lock:
+        keys = list(State.verify_keys)
+    return {
+        "method": "POST",
+        "path": path,
+        "headers": dict(sorted(headers.items())),
+        "form": form,
+        "assertion_present": assertion is not None,
+        "jwt": decode_jwt(assertion, keys) if assertion else None,
+    }
+
+
+def is_token_request(headers: dict, raw: bytes) -> bool:
+    ctype = headers.get("content-type", "")
+    if not ctype.startswith("application/x-www-form-urlencoded"):
+        return False
+    return b"grant_type=" in raw
+
+
 class State:
     lock = threading.Lock()
     replies: list = []
@@ -156,6 +274,11 @@ class State:
     fetches: list = []
     side_requests = 0
     reroute = True
+    token_replies: list = []
+    token_served = 0
+    token_requests: list = []
+    served_tokens: list = []
+    verify_keys: list = []
 
 
 def render_reply(reply: dict):
@@ -236,6 +359,18 @@ class Handler(BaseHTTPRequestHandler):
                 original = v
             elif lk not in DROP_HEADERS:
                 headers[lk] = v
+        if is_token_request(headers, raw):
+            rec = token_request_record(redact_path(original or self.path), headers, raw)
+            with State.lock:
+                State.token_requests.append(rec)
+                replies = State.token_replies or [DEFAULT_TOKEN_REPLY]
+                reply = replies[min(State.token_served, len(replies) - 1)]
+                State.token_served += 1
+                tok = (reply.get("json") or {}).get("access_token")
+                if tok:
+                    State.served_tokens.append(tok)
+            self._send(*render_reply(reply))
+            return
         with State.lock:
             State.requests.append(
                 {
@@ -311,6 +446,27 @@ def reroute_httpx(base: str):
 
     httpx.HTTPTransport.handle_request = handle_request
     httpx.AsyncHTTPTransport.handle_async_request = handle_async_request
+    reroute_requests(base)
+
+
+def reroute_requests(base: str):
+    """Same for the `requests` library (google-auth's token exchange)."""
+    try:
+        import requests.adapters
+    except ImportError:
+        return
+    target = urlsplit(base)
+    real_send = requests.adapters.HTTPAdapter.send
+
+    def send(self, request, *a, **k):
+        url = urlsplit(request.url)
+        same = url.hostname == target.hostname and url.port == target.port
+        if not same and State.reroute:
+            request.headers["x-capture-original-url"] = request.url
+            request.url = base + (url.path or "/") + ("?" + url.query if url.query else "")
+        return real_send(self, request, *a, **k)
+
+    requests.adapters.HTTPAdapter.send = send
 
 
 # --------------------------------------------------------------------------
@@ -403,6 +559,12 @@ def run_scenario(litellm, base, sc):
         State.requests = []
         State.fetches = []
         State.reroute = sc.get("reroute", True)
+        treplies = sc.get("token_reply") or []
+        State.token_replies = treplies if isinstance(treplies, list) else [treplies]
+        State.token_served = 0
+        State.token_requests = []
+        State.served_tokens = []
+        State.verify_keys = credential_keys(sc)
     # LiteLLM mutates module globals on some paths (ollama + tools sets
     # litellm.add_function_to_prompt = True); reset so scenarios are independent.
     litellm.add_function_to_prompt = False
@@ -412,6 +574,7 @@ def run_scenario(litellm, base, sc):
     # it says "keep_clients": true.
     if not sc.get("keep_clients"):
         litellm.in_memory_llm_clients_cache.flush_cache()
+        flush_vertex_credentials()
     files_dir = None
     if sc.get("files"):
         files_dir = tempfile.mkdtemp(prefix="capture-files-")
@@ -469,6 +632,10 @@ def run_scenario(litellm, base, sc):
             "key_in_message": bool(api_key) and api_key in msg,
             "phase": phase[0] if stream else "call",
         }
+        with State.lock:
+            served_tokens = list(State.served_tokens)
+        if served_tokens:
+            error["token_in_message"] = any(t in msg for t in served_tokens)
         if sc.get("error_details"):
             for attr in ("body", "provider_specific_fields", "num_retries", "max_retries"):
                 val = getattr(e, attr, None)
@@ -502,6 +669,7 @@ def run_scenario(litellm, base, sc):
     with State.lock:
         reqs = list(State.requests)
         fetches = list(State.fetches)
+        token_reqs = list(State.token_requests)
     out = {
         "name": sc["name"],
         "model": sc["model"],
@@ -512,7 +680,62 @@ def run_scenario(litellm, base, sc):
     }
     if fetches:
         out["fetches"] = fetches
+    if token_reqs:
+        out["token_requests"] = token_reqs
     return out
+
+
+def credential_keys(sc: dict) -> list:
+    """private_key PEMs of the scenario's vertex_credentials (request kwarg
+    vertex_credentials / vertex_ai_credentials, else env VERTEXAI_CREDENTIALS;
+    a JSON string, a dict, or a file: a "{{FILES}}/name" path is looked up in
+    "files")."""
+    request = sc.get("request") or {}
+    files = sc.get("files") or {}
+    creds = (request.get("vertex_credentials") or request.get("vertex_ai_credentials")
+             or (sc.get("env") or {}).get("VERTEXAI_CREDENTIALS"))
+    obj = None
+    if isinstance(creds, dict):
+        obj = creds
+    elif isinstance(creds, str):
+        text = creds
+        if creds.startswith("{{FILES}}/"):
+            text = files.get(creds[len("{{FILES}}/"):], "")
+        elif os.path.exists(creds):
+            with open(creds) as f:
+                text = f.read()
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            obj = None
+    if isinstance(obj, dict) and isinstance(obj.get("private_key"), str):
+        return [obj["private_key"]]
+    return []
+
+
+def flush_vertex_credentials():
+    """Forget google-auth credentials (and tokens) LiteLLM cached on its
+    VertexBase objects (vertex_chat_completion and friends)."""
+    mod = sys.modules.get("litellm.llms.vertex_ai.vertex_llm_base")
+    if mod is None:
+        return
+    base_cls = getattr(mod, "VertexBase", None)
+    if base_cls is None:
+        return
+    import gc
+
+    for o in gc.get_objects():
+        try:
+            if not isinstance(o, base_cls):
+                continue
+        except Exception:  # noqa: BLE001
+            continue
+        mapping = getattr(o, "_credentials_project_mapping", None)
+        if isinstance(mapping, dict):
+            mapping.clear()
+        for attr in ("access_token", "_credentials", "project_id"):
+            if hasattr(o, attr):
+                setattr(o, attr, None)
 
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

@@ -81,7 +81,7 @@ const DIVERGENCES: &[(&str, &str)] = &[
 ];
 
 #[tokio::test(flavor = "multi_thread")]
-async fn anthropic_requests_results_and_errors_equal_litellm() {
+async fn fixtures_anthropic_requests_results_and_errors_equal_litellm() {
     let scenarios: Vec<Scenario> =
         serde_json::from_value(cases("anthropic_scenarios.json")).unwrap();
     let theirs = native::capture("anthropic_capture.py", &scenarios);

@@ -40,7 +40,7 @@ const DIVERGENCES: &[(&str, &str)] = &[
 ];
 
 #[tokio::test(flavor = "multi_thread")]
-async fn azure_requests_results_and_errors_equal_litellm() {
+async fn fixtures_azure_requests_results_and_errors_equal_litellm() {
     let all: Vec<Scenario> = serde_json::from_value(cases("azure_scenarios.json")).unwrap();
     let scenarios: Vec<Scenario> = all
         .into_iter()

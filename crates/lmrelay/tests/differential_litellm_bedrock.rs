@@ -61,7 +61,7 @@ fn env_is_passable(scenario: &Scenario) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn bedrock_requests_results_and_errors_equal_litellm() {
+async fn fixtures_bedrock_requests_results_and_errors_equal_litellm() {
     let all: Vec<Scenario> = serde_json::from_value(cases("bedrock_scenarios.json")).unwrap();
     let scenarios: Vec<Scenario> = all.into_iter().filter(env_is_passable).collect();
     let theirs = native::capture("provider_capture.py", &scenarios);

@@ -76,7 +76,7 @@ const DIVERGENCES: &[(&str, &str)] = &[
 ];
 
 #[tokio::test(flavor = "multi_thread")]
-async fn cohere_requests_results_and_errors_equal_litellm() {
+async fn fixtures_cohere_requests_results_and_errors_equal_litellm() {
     let all: Vec<Scenario> = serde_json::from_value(cases("cohere_scenarios.json")).unwrap();
     let scenarios: Vec<Scenario> = all
         .into_iter()

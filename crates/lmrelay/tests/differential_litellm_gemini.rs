@@ -92,7 +92,7 @@ const DIVERGENCES: &[(&str, &str)] = &[
 ];
 
 #[tokio::test(flavor = "multi_thread")]
-async fn gemini_requests_results_and_errors_equal_litellm() {
+async fn fixtures_gemini_requests_results_and_errors_equal_litellm() {
     let scenarios: Vec<Scenario> = serde_json::from_value(cases("gemini_scenarios.json")).unwrap();
     let theirs = native::capture("provider_capture.py", &scenarios);
     let ours: Vec<Scenario> = scenarios.into_iter().map(from_generic).collect();
