@@ -271,6 +271,13 @@ def scenarios():
     add("credentials_from_env", {"messages": [U("Hi")]}, text_reply("Hi"),
         env={"VERTEXAI_CREDENTIALS": CREDS}, note="VERTEXAI_CREDENTIALS env var instead of the kwarg")
     S[-1]["request"].pop("vertex_credentials")
+    add("env_unprefixed_vertex_project_location", {"messages": [U("Hi")]}, text_reply("Hi"),
+        env={"VERTEX_PROJECT": "unprefixed-project", "VERTEX_LOCATION": "europe-west1"},
+        note="does the chat path read VERTEX_PROJECT / VERTEX_LOCATION (not only VERTEXAI_*)?")
+    add("google_application_credentials_env", {"messages": [U("Hi")]}, text_reply("Hi"),
+        files={"adc.json": CREDS}, env={"GOOGLE_APPLICATION_CREDENTIALS": "{{FILES}}/adc.json"},
+        note="no vertex_credentials: google.auth.default() reads the key file named by GOOGLE_APPLICATION_CREDENTIALS")
+    S[-1]["request"].pop("vertex_credentials")
     add("credentials_file_path", {"messages": [U("Hi")], "vertex_credentials": "{{FILES}}/sa.json"}, text_reply("Hi"),
         files={"sa.json": CREDS}, note="vertex_credentials may be a path to the key file")
     add("credentials_dict", {"messages": [U("Hi")], "vertex_credentials": service_account()}, text_reply("Hi"),

@@ -132,8 +132,8 @@ and has a grant_type field, on any path -- is answered from "token_reply"
                 "signature": "valid" | "invalid" | "unchecked"} | null}
     "signature" is checked (RS256, with cryptography) against the
     private_key of the scenario's request "vertex_credentials" (a JSON string,
-    a dict or a file path) or of its env VERTEXAI_CREDENTIALS; "unchecked"
-    when there is none.
+    a dict or a file path) or of its env VERTEXAI_CREDENTIALS /
+    GOOGLE_APPLICATION_CREDENTIALS; "unchecked" when there is none.
 LiteLLM caches google-auth credentials (and so the token) per (credentials,
 vertex_project) on its module-level VertexLLM objects: that cache is cleared
 before each scenario unless it says "keep_clients": true, so each scenario
@@ -687,13 +687,15 @@ def run_scenario(litellm, base, sc):
 
 def credential_keys(sc: dict) -> list:
     """private_key PEMs of the scenario's vertex_credentials (request kwarg
-    vertex_credentials / vertex_ai_credentials, else env VERTEXAI_CREDENTIALS;
+    vertex_credentials / vertex_ai_credentials, else env VERTEXAI_CREDENTIALS
+    or GOOGLE_APPLICATION_CREDENTIALS;
     a JSON string, a dict, or a file: a "{{FILES}}/name" path is looked up in
     "files")."""
     request = sc.get("request") or {}
     files = sc.get("files") or {}
     creds = (request.get("vertex_credentials") or request.get("vertex_ai_credentials")
-             or (sc.get("env") or {}).get("VERTEXAI_CREDENTIALS"))
+             or (sc.get("env") or {}).get("VERTEXAI_CREDENTIALS")
+             or (sc.get("env") or {}).get("GOOGLE_APPLICATION_CREDENTIALS"))
     obj = None
     if isinstance(creds, dict):
         obj = creds

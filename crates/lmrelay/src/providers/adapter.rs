@@ -56,6 +56,94 @@ pub trait StreamTranslator: Send {
     fn frame(&mut self, frame: &SseEvent) -> Result<Translated>;
 }
 
+/// Refuses (or, with `drop_params`, removes) the OpenAI parameters in
+/// `unsupported` that the request sets, naming them and the fix.
+pub fn check_unsupported(
+    target: &Target,
+    request: &mut lmrelay_types::JsonObject,
+    unsupported: &[&str],
+    drop: bool,
+) -> Result<()> {
+    let found: Vec<&str> = unsupported
+        .iter()
+        .copied()
+        .filter(|key| request.get(*key).is_some_and(|v| !v.is_null()))
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    if drop {
+        for key in found {
+            request.remove(key);
+        }
+        return Ok(());
+    }
+    Err(target.error(
+        crate::error::ErrorKind::UnsupportedParams,
+        format!(
+            "{} does not support parameters: {}. Remove them, or set drop_params=true to drop \
+             them silently",
+            target.provider.prefix,
+            found.join(", ")
+        ),
+    ))
+}
+
+/// Builds the chunks of one stream: one id, creation time and model, and
+/// the assistant role on the first delta only.
+#[derive(Debug)]
+pub struct ChunkMaker {
+    id: String,
+    created: u64,
+    /// The model named in every chunk (a provider may correct it).
+    pub model: String,
+    sent_role: bool,
+}
+
+impl ChunkMaker {
+    /// A maker with a fresh `chatcmpl-` id.
+    pub fn new(model: &str) -> Self {
+        Self {
+            id: format!("chatcmpl-{:032x}", rand::random::<u128>()),
+            created: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            model: model.to_owned(),
+            sent_role: false,
+        }
+    }
+
+    /// Uses the provider's id instead of the generated one.
+    pub fn set_id(&mut self, id: &str) {
+        id.clone_into(&mut self.id);
+    }
+
+    /// A chunk of choice 0 with `delta` and, at the end, a finish reason.
+    pub fn chunk(
+        &mut self,
+        mut delta: serde_json::Value,
+        finish: Option<&str>,
+    ) -> ChatCompletionChunk {
+        if !self.sent_role {
+            delta["role"] = serde_json::json!("assistant");
+            self.sent_role = true;
+        }
+        let value = serde_json::json!({
+            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
+            "model": self.model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        });
+        serde_json::from_value(value).unwrap_or_default()
+    }
+
+    /// The final usage chunk (no choices).
+    pub fn usage_chunk(&mut self, usage: lmrelay_types::Usage) -> ChatCompletionChunk {
+        let mut chunk = self.chunk(serde_json::json!({}), None);
+        chunk.choices.clear();
+        chunk.usage = Some(usage);
+        chunk
+    }
+}
+
 /// Maps a failure status and body to an error.
 pub type MapErrorFn = fn(&Target, u16, &HeaderMap, &str) -> Error;
 

@@ -1,13 +1,14 @@
 //! OpenAI chat request to Anthropic's `POST /v1/messages`, as LiteLLM
 //! translates it.
 
-use lmrelay_types::{ChatCompletionRequest, JsonObject};
+use lmrelay_types::ChatCompletionRequest;
 use serde_json::{Map, Value, json};
 
 use super::schema::json_schema_tool;
 use super::{ANTHROPIC_VERSION, JSON_TOOL_NAME};
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
+use crate::providers::adapter::check_unsupported;
 use crate::request::CallOptions;
 use crate::transport::WireRequest;
 
@@ -60,7 +61,7 @@ pub fn chat_request(
     let Value::Object(mut request) = request else {
         return Err(target.error(ErrorKind::BadRequest, "request body is not a JSON object"));
     };
-    check_unsupported(target, &mut request, options.drop_params)?;
+    check_unsupported(target, &mut request, UNSUPPORTED, options.drop_params)?;
     let messages = request
         .get("messages")
         .and_then(Value::as_array)
@@ -251,31 +252,6 @@ const KNOWN_FIELDS: &[&str] = &[
     "stream",
     "stream_options",
 ];
-
-fn check_unsupported(target: &Target, request: &mut JsonObject, drop: bool) -> Result<()> {
-    let found: Vec<&str> = UNSUPPORTED
-        .iter()
-        .copied()
-        .filter(|key| request.get(*key).is_some_and(|v| !v.is_null()))
-        .collect();
-    if found.is_empty() {
-        return Ok(());
-    }
-    if drop {
-        for key in found {
-            request.remove(key);
-        }
-        return Ok(());
-    }
-    Err(target.error(
-        ErrorKind::UnsupportedParams,
-        format!(
-            "anthropic does not support parameters: {}. Remove them, or set drop_params=true to \
-             drop them silently",
-            found.join(", ")
-        ),
-    ))
-}
 
 fn looks_like_email(user: &str) -> bool {
     user.split_once('@')

@@ -9,6 +9,7 @@ use super::sigv4::{amz_date_now, encode_segment, sign};
 use super::{JSON_TOOL_NAME, credentials};
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
+use crate::providers::adapter::check_unsupported;
 use crate::request::CallOptions;
 use crate::transport::WireRequest;
 
@@ -77,26 +78,7 @@ pub fn chat_request(
             "the request cannot be encoded as JSON".to_owned(),
         ));
     };
-    let found: Vec<&str> = UNSUPPORTED
-        .iter()
-        .copied()
-        .filter(|k| request.get(*k).is_some_and(|v| !v.is_null()))
-        .collect();
-    if !found.is_empty() {
-        if !options.drop_params {
-            return Err(target.error(
-                ErrorKind::UnsupportedParams,
-                format!(
-                    "bedrock does not support parameters: {}. Remove them, or set \
-                     drop_params=true to drop them silently",
-                    found.join(", ")
-                ),
-            ));
-        }
-        for key in found {
-            request.remove(key);
-        }
-    }
+    check_unsupported(target, &mut request, UNSUPPORTED, options.drop_params)?;
     let (id, region_in_model) = model_id(&target.model);
     let mut aws = options.aws.clone();
     if aws.region.is_none() {

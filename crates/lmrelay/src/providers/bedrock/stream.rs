@@ -7,23 +7,20 @@ use lmrelay_types::ChatCompletionChunk;
 use serde_json::{Value, json};
 
 use super::JSON_TOOL_NAME;
-use super::response::{finish_reason, now, usage};
+use super::response::{finish_reason, usage};
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
-use crate::providers::adapter::{StreamTranslator, Translated};
+use crate::providers::adapter::{ChunkMaker, StreamTranslator, Translated};
 use crate::stream::SseEvent;
 
 /// The state of one Bedrock stream.
 pub(super) struct BedrockStream {
     target: Target,
-    id: String,
-    created: u64,
-    model: String,
+    chunks: ChunkMaker,
     tools: u32,
     /// Block index to (tool number, saw input, input non-empty); `None` for
     /// the JSON-mode tool, whose input is the reply text.
     blocks: std::collections::HashMap<u64, Option<(u32, bool, bool)>>,
-    sent_role: bool,
     include_usage: bool,
     finished: bool,
 }
@@ -32,25 +29,16 @@ impl BedrockStream {
     pub(super) fn new(target: &Target, model: &str, include_usage: bool) -> Self {
         Self {
             target: target.clone(),
-            id: format!("chatcmpl-{:032x}", rand::random::<u128>()),
-            created: now(),
-            model: model.to_owned(),
+            chunks: ChunkMaker::new(model),
             tools: 0,
             blocks: std::collections::HashMap::new(),
-            sent_role: false,
             include_usage,
             finished: false,
         }
     }
 
-    fn chunk(&mut self, mut delta: Value, finish: Option<&str>) -> ChatCompletionChunk {
-        if !self.sent_role {
-            delta["role"] = json!("assistant");
-            self.sent_role = true;
-        }
-        let value = json!({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
-        serde_json::from_value(value).unwrap_or_default()
+    fn chunk(&mut self, delta: Value, finish: Option<&str>) -> ChatCompletionChunk {
+        self.chunks.chunk(delta, finish)
     }
 }
 
@@ -136,10 +124,7 @@ impl StreamTranslator for BedrockStream {
         if let Some(raw) = event.get("usage") {
             let mut chunks = Vec::new();
             if self.include_usage {
-                let mut last = self.chunk(json!({}), None);
-                last.choices.clear();
-                last.usage = Some(usage(raw));
-                chunks.push(last);
+                chunks.push(self.chunks.usage_chunk(usage(raw)));
             }
             return Ok(Translated::done(chunks));
         }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
+use crate::providers::adapter::check_unsupported;
 use crate::request::CallOptions;
 use crate::transport::WireRequest;
 
@@ -44,26 +45,7 @@ pub fn chat_request(
             "the request cannot be encoded as JSON",
         ));
     };
-    let found: Vec<&str> = UNSUPPORTED
-        .iter()
-        .copied()
-        .filter(|key| json.get(*key).is_some_and(|v| !v.is_null()))
-        .collect();
-    if !found.is_empty() {
-        if !options.drop_params {
-            return Err(target.error(
-                ErrorKind::UnsupportedParams,
-                format!(
-                    "cohere does not support parameters: {}. Remove them, or set drop_params=true \
-                     to drop them silently",
-                    found.join(", ")
-                ),
-            ));
-        }
-        for key in found {
-            json.remove(key);
-        }
-    }
+    check_unsupported(target, &mut json, UNSUPPORTED, options.drop_params)?;
     let model = target.model.strip_prefix("v2/").unwrap_or(&target.model);
     json.insert("model".into(), json!(model));
     for (from, to) in [

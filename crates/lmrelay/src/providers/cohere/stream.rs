@@ -4,19 +4,16 @@
 use lmrelay_types::ChatCompletionChunk;
 use serde_json::{Value, json};
 
-use super::response::{finish_reason, now, usage};
+use super::response::{finish_reason, usage};
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
-use crate::providers::adapter::{StreamTranslator, Translated};
+use crate::providers::adapter::{ChunkMaker, StreamTranslator, Translated};
 use crate::stream::SseEvent;
 
 /// The state of one Cohere stream.
 pub(super) struct CohereStream {
     target: Target,
-    id: String,
-    created: u64,
-    model: String,
-    sent_role: bool,
+    chunks: ChunkMaker,
     include_usage: bool,
 }
 
@@ -24,24 +21,13 @@ impl CohereStream {
     pub(super) fn new(target: &Target, model: &str, include_usage: bool) -> Self {
         Self {
             target: target.clone(),
-            id: format!("chatcmpl-{:032x}", rand::random::<u128>()),
-            created: now(),
-            model: model.to_owned(),
-            sent_role: false,
+            chunks: ChunkMaker::new(model),
             include_usage,
         }
     }
 
-    fn chunk(&mut self, mut delta: Value, finish: Option<&str>) -> ChatCompletionChunk {
-        if !self.sent_role {
-            delta["role"] = json!("assistant");
-            self.sent_role = true;
-        }
-        let value = json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        });
-        serde_json::from_value(value).unwrap_or_default()
+    fn chunk(&mut self, delta: Value, finish: Option<&str>) -> ChatCompletionChunk {
+        self.chunks.chunk(delta, finish)
     }
 }
 
@@ -79,10 +65,7 @@ impl StreamTranslator for CohereStream {
                     .unwrap_or("COMPLETE");
                 let mut chunks = vec![self.chunk(json!({}), Some(finish_reason(reason)))];
                 if self.include_usage {
-                    let mut last = self.chunk(json!({}), None);
-                    last.choices.clear();
-                    last.usage = Some(usage(&event["delta"]["usage"]));
-                    chunks.push(last);
+                    chunks.push(self.chunks.usage_chunk(usage(&event["delta"]["usage"])));
                 }
                 Translated::done(chunks)
             }

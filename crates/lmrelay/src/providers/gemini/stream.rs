@@ -6,20 +6,18 @@
 use lmrelay_types::ChatCompletionChunk;
 use serde_json::{Value, json};
 
-use super::response::{finish_reason, now, split_parts, usage};
+use super::response::{finish_reason, split_parts, usage};
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
-use crate::providers::adapter::{StreamTranslator, Translated};
+use crate::providers::adapter::{ChunkMaker, StreamTranslator, Translated};
 use crate::stream::SseEvent;
 
 /// The state of one Gemini stream.
 pub(super) struct GeminiStream {
     target: Target,
-    id: Option<String>,
-    created: u64,
-    model: String,
+    chunks: ChunkMaker,
+    saw_id: bool,
     tools: u32,
-    sent_role: bool,
     include_usage: bool,
 }
 
@@ -27,28 +25,15 @@ impl GeminiStream {
     pub(super) fn new(target: &Target, model: &str, include_usage: bool) -> Self {
         Self {
             target: target.clone(),
-            id: None,
-            created: now(),
-            model: model.to_owned(),
+            chunks: ChunkMaker::new(model),
+            saw_id: false,
             tools: 0,
-            sent_role: false,
             include_usage,
         }
     }
 
-    fn chunk(&mut self, mut delta: Value, finish: Option<&str>) -> ChatCompletionChunk {
-        if !self.sent_role {
-            delta["role"] = json!("assistant");
-            self.sent_role = true;
-        }
-        let value = json!({
-            "id": self.id.clone().unwrap_or_default(),
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        });
-        serde_json::from_value(value).unwrap_or_default()
+    fn chunk(&mut self, delta: Value, finish: Option<&str>) -> ChatCompletionChunk {
+        self.chunks.chunk(delta, finish)
     }
 }
 
@@ -76,11 +61,11 @@ impl StreamTranslator for GeminiStream {
                 format!("gemini sent an error in the middle of the stream: {message}"),
             ));
         }
-        if self.id.is_none() {
-            self.id = Some(value["responseId"].as_str().map_or_else(
-                || format!("chatcmpl-{:032x}", rand::random::<u128>()),
-                str::to_owned,
-            ));
+        if !self.saw_id {
+            self.saw_id = true;
+            if let Some(id) = value["responseId"].as_str() {
+                self.chunks.set_id(id);
+            }
         }
         let mut out = Vec::new();
         let candidate = &value["candidates"][0];
@@ -121,10 +106,7 @@ impl StreamTranslator for GeminiStream {
             .iter()
             .any(|c| c.choices.iter().any(|ch| ch.finish_reason.is_some()));
         if finished && self.include_usage && value.get("usageMetadata").is_some() {
-            let mut last = self.chunk(json!({}), None);
-            last.choices.clear();
-            last.usage = Some(usage(&value["usageMetadata"]));
-            out.push(last);
+            out.push(self.chunks.usage_chunk(usage(&value["usageMetadata"])));
         }
         Ok(Translated {
             chunks: out,

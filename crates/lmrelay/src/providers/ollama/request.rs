@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
+use crate::providers::adapter::check_unsupported;
 use crate::request::CallOptions;
 use crate::transport::WireRequest;
 
@@ -68,7 +69,7 @@ pub fn chat_request(
             "the request cannot be encoded as JSON",
         ));
     };
-    check_unsupported(target, &mut request, options.drop_params)?;
+    check_unsupported(target, &mut request, UNSUPPORTED, options.drop_params)?;
     let messages: Vec<Value> = request
         .get("messages")
         .and_then(Value::as_array)
@@ -144,31 +145,6 @@ pub fn chat_request(
         headers,
         body: Value::Object(out),
     })
-}
-
-fn check_unsupported(target: &Target, request: &mut JsonObject, drop: bool) -> Result<()> {
-    let found: Vec<&str> = UNSUPPORTED
-        .iter()
-        .copied()
-        .filter(|key| request.get(*key).is_some_and(|v| !v.is_null()))
-        .collect();
-    if found.is_empty() {
-        return Ok(());
-    }
-    if drop {
-        for key in found {
-            request.remove(key);
-        }
-        return Ok(());
-    }
-    Err(target.error(
-        ErrorKind::UnsupportedParams,
-        format!(
-            "ollama does not support parameters: {}. Remove them, or set drop_params=true to \
-             drop them silently",
-            found.join(", ")
-        ),
-    ))
 }
 
 /// One message: text joined, images as base64 (data URLs stripped) or URLs,

@@ -5,20 +5,17 @@
 use lmrelay_types::ChatCompletionChunk;
 use serde_json::{Value, json};
 
-use super::response::{finish_reason, now, tool_calls, usage};
+use super::response::{finish_reason, tool_calls, usage};
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
-use crate::providers::adapter::{StreamTranslator, Translated};
+use crate::providers::adapter::{ChunkMaker, StreamTranslator, Translated};
 use crate::stream::SseEvent;
 
 /// The state of one Ollama stream.
 pub(super) struct OllamaStream {
     target: Target,
-    id: String,
-    created: u64,
-    model: String,
+    chunks: ChunkMaker,
     tools: u32,
-    sent_role: bool,
     include_usage: bool,
 }
 
@@ -26,25 +23,14 @@ impl OllamaStream {
     pub(super) fn new(target: &Target, model: &str, include_usage: bool) -> Self {
         Self {
             target: target.clone(),
-            id: format!("chatcmpl-{:032x}", rand::random::<u128>()),
-            created: now(),
-            model: model.to_owned(),
+            chunks: ChunkMaker::new(model),
             tools: 0,
-            sent_role: false,
             include_usage,
         }
     }
 
-    fn chunk(&mut self, mut delta: Value, finish: Option<&str>) -> ChatCompletionChunk {
-        if !self.sent_role {
-            delta["role"] = json!("assistant");
-            self.sent_role = true;
-        }
-        let value = json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-            "model": self.model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-        });
-        serde_json::from_value(value).unwrap_or_default()
+    fn chunk(&mut self, delta: Value, finish: Option<&str>) -> ChatCompletionChunk {
+        self.chunks.chunk(delta, finish)
     }
 }
 
@@ -84,10 +70,7 @@ impl StreamTranslator for OllamaStream {
             let finish = finish_reason(&line, self.tools > 0);
             chunks.push(self.chunk(json!({}), Some(finish)));
             if self.include_usage {
-                let mut last = self.chunk(json!({}), None);
-                last.choices.clear();
-                last.usage = Some(usage(&line));
-                chunks.push(last);
+                chunks.push(self.chunks.usage_chunk(usage(&line)));
             }
             return Ok(Translated::done(chunks));
         }
