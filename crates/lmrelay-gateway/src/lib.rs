@@ -7,6 +7,7 @@
 //! LiteLLM's config.yaml, keys, budgets and limits come with issue 6.
 
 mod error;
+pub mod messages;
 mod routes;
 
 use std::net::SocketAddr;

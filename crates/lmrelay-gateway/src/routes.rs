@@ -27,6 +27,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/completions", post(text))
         .route("/v1/embeddings", post(embeddings))
         .route("/embeddings", post(embeddings))
+        .route("/v1/messages", post(anthropic_messages))
         .route("/v1/models", get(models))
         .route("/models", get(models))
         .route("/health/liveliness", get(alive))
@@ -145,4 +146,76 @@ async fn embeddings(
         .await
         .map_err(GatewayError::Upstream)?;
     Ok(axum::Json(response).into_response())
+}
+
+/// `/v1/messages`: Anthropic's Messages API in front of any configured model.
+async fn anthropic_messages(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    match anthropic_answer(&state, &body).await {
+        Ok(response) => response,
+        Err(err) => {
+            let (status, body) = crate::messages::error_body(&err);
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (code, axum::Json(body)).into_response()
+        }
+    }
+}
+
+async fn anthropic_answer(state: &AppState, body: &Bytes) -> Result<Response, GatewayError> {
+    let value: serde_json::Value = parse(body)?;
+    let (openai, stream) = crate::messages::to_openai(&value)?;
+    let model_name = openai.model.clone();
+    let route = route(state, &model_name)?;
+    let request: ChatRequest = request(route, openai);
+    if !stream {
+        let response = state
+            .client
+            .completion(request)
+            .await
+            .map_err(GatewayError::Upstream)?;
+        return Ok(
+            axum::Json(crate::messages::to_anthropic(&response, &model_name)).into_response(),
+        );
+    }
+    let chunks = state
+        .client
+        .completion_stream(request)
+        .await
+        .map_err(GatewayError::Upstream)?;
+    let name = model_name.clone();
+    let frames = futures::stream::unfold(
+        (chunks, Some(crate::messages::EventWriter::default()), false),
+        move |(mut chunks, writer, done)| {
+            let name = name.clone();
+            async move {
+                let mut writer = writer?;
+                if done {
+                    return None;
+                }
+                match chunks.next().await {
+                    Some(Ok(chunk)) => {
+                        let text = writer.chunk(&chunk, &name);
+                        Some((
+                            Ok::<_, Infallible>(Bytes::from(text)),
+                            (chunks, Some(writer), false),
+                        ))
+                    }
+                    Some(Err(err)) => {
+                        let text =
+                            crate::messages::EventWriter::error(&GatewayError::Upstream(err));
+                        Some((Ok(Bytes::from(text)), (chunks, None, true)))
+                    }
+                    None => {
+                        let text = writer.finish(&name);
+                        Some((Ok(Bytes::from(text)), (chunks, None, true)))
+                    }
+                }
+            }
+        },
+    );
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(frames))
+        .map_err(|err| GatewayError::BadRequest(format!("could not build the stream: {err}")))
 }

@@ -196,3 +196,100 @@ async fn mock_lmrelay_sdk_as_a_client_of_the_gateway() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ServiceUnavailable, "{err}");
 }
+
+#[tokio::test]
+async fn mock_anthropic_messages_endpoint_answers_any_model_in_anthropic_shapes() {
+    let mock = mock_provider::start().await.unwrap();
+    let gw = gateway(&mock.base_url()).await;
+    let http = reqwest::Client::new();
+    let request = |stream: bool| {
+        json!({"model": "local-chat", "max_tokens": 64, "system": "Be brief.",
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+            "stream": stream})
+    };
+    let r = http
+        .post(format!("{gw}/v1/messages"))
+        .json(&request(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["type"], "message");
+    assert_eq!(v["role"], "assistant");
+    assert_eq!(v["content"][0]["type"], "text");
+    assert_eq!(v["content"][0]["text"], "Hello from the mock provider.");
+    assert_eq!(v["stop_reason"], "end_turn");
+    assert!(v["usage"]["output_tokens"].as_u64().unwrap() > 0);
+
+    let text = http
+        .post(format!("{gw}/v1/messages"))
+        .json(&request(true))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let events: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("event: "))
+        .collect();
+    assert_eq!(events.first(), Some(&"message_start"));
+    assert_eq!(events.last(), Some(&"message_stop"));
+    assert!(events.contains(&"content_block_start") && events.contains(&"message_delta"));
+    let streamed: String = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str::<Value>(data).ok())
+        .filter(|v| v["delta"]["type"] == "text_delta")
+        .map(|v| v["delta"]["text"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(streamed, "Hello from the mock provider.");
+
+    let missing = http
+        .post(format!("{gw}/v1/messages"))
+        .json(&json!({"model": "local-chat", "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 400);
+    let err: Value = missing.json().await.unwrap();
+    assert_eq!(err["type"], "error");
+    assert_eq!(err["error"]["type"], "invalid_request_error");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_tokens")
+    );
+}
+
+#[tokio::test]
+async fn mock_anthropic_messages_tool_use_round_trip() {
+    let mock = mock_provider::start().await.unwrap();
+    let gw = gateway(&mock.fault_url("label=msgtools")).await;
+    let body = json!({"model": "local-chat", "max_tokens": 64,
+    "tools": [{"name": "get_weather", "description": "Weather", "input_schema": {"type": "object",
+        "properties": {"city": {"type": "string"}}}}],
+    "tool_choice": {"type": "auto"},
+    "messages": [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny"}]}
+    ]});
+    let r = reqwest::Client::new()
+        .post(format!("{gw}/v1/messages"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let sent = &mock.requests("label=msgtools")[0].body;
+    assert_eq!(sent["tools"][0]["function"]["name"], "get_weather");
+    assert_eq!(sent["tool_choice"], "auto");
+    assert_eq!(sent["messages"][1]["tool_calls"][0]["id"], "toolu_1");
+    assert_eq!(sent["messages"][2]["role"], "tool");
+    assert_eq!(sent["messages"][2]["tool_call_id"], "toolu_1");
+    assert_eq!(sent["messages"][2]["content"], "sunny");
+}
