@@ -151,3 +151,24 @@ pub fn parse_token_response(body: &str) -> Result<(String, u64)> {
             .unwrap_or(3600),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[test]
+    fn a_refused_exchange_is_an_authentication_error_with_google_s_reason() {
+        let err = parse_token_response(
+            r#"{"error": "invalid_grant", "error_description": "Invalid JWT Signature."}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Authentication);
+        assert!(err.to_string().contains("Invalid JWT Signature"), "{err}");
+        assert_eq!(
+            parse_token_response(r#"{"access_token": "ya29.x", "expires_in": 10}"#).unwrap(),
+            ("ya29.x".to_owned(), 10)
+        );
+        assert!(parse_token_response("<html>").is_err());
+    }
+}

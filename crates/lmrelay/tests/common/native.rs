@@ -93,6 +93,9 @@ const LITELLM_ONLY: &[&str] = &[
     "aws_region_name",
     "aws_profile_name",
     "aws_bedrock_runtime_endpoint",
+    "vertex_credentials",
+    "vertex_project",
+    "vertex_location",
 ];
 
 /// The environment variables a scenario sets for LiteLLM that this driver
@@ -261,6 +264,20 @@ pub async fn run_ours(scenario: &Scenario, default_model: &str) -> Ours {
         }),
         profile: None,
     };
+    if body.contains_key("vertex_credentials") || body.contains_key("vertex_project") {
+        let text = |key: &str| match body.get(key) {
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(object @ Value::Object(_)) => Some(object.to_string()),
+            _ => None,
+        };
+        options.vertex = lmrelay::VertexOptions {
+            project: text("vertex_project"),
+            location: text("vertex_location"),
+            credentials: text("vertex_credentials").map(Into::into),
+            token_uri: Some(format!("{}/token", server.base_url())),
+        };
+        options.api_key = None;
+    }
     if let Some(endpoint) = body
         .get("aws_bedrock_runtime_endpoint")
         .and_then(Value::as_str)

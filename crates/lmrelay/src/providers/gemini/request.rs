@@ -60,7 +60,10 @@ pub fn chat_request(
             "the request cannot be encoded as JSON",
         ));
     };
-    check_unsupported(target, &mut request, UNSUPPORTED, options.drop_params)?;
+    // Vertex AI takes a seed and labels; AI Studio takes neither.
+    let vertex = target.provider.protocol == crate::providers::Protocol::VertexAi;
+    let unsupported: &[&str] = if vertex { &["logit_bias"] } else { UNSUPPORTED };
+    check_unsupported(target, &mut request, unsupported, options.drop_params)?;
     let messages = request
         .get("messages")
         .and_then(Value::as_array)
@@ -93,7 +96,15 @@ pub fn chat_request(
     if let Some(config) = tool_config(request.get("tool_choice")) {
         out.insert("toolConfig".into(), config);
     }
-    let config = generation_config(target, &request, high_detail);
+    let mut config = generation_config(target, &request, high_detail);
+    if vertex {
+        if let Some(seed) = request.get("seed").filter(|v| !v.is_null()) {
+            config.insert("seed".into(), seed.clone());
+        }
+        if let Some(labels) = request.get("labels").filter(|v| v.is_object()) {
+            out.insert("labels".into(), labels.clone());
+        }
+    }
     if !config.is_empty() {
         out.insert("generationConfig".into(), Value::Object(config));
     }
