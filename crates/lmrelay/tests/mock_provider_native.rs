@@ -265,3 +265,54 @@ fn vertex_assertion_is_a_signed_rs256_jwt_with_google_claims() {
         lmrelay::auth::google::ServiceAccount::from_json("{\"client_email\": \"x\"}").unwrap_err();
     assert_eq!(err.kind(), lmrelay::ErrorKind::Authentication);
 }
+
+#[tokio::test]
+async fn mock_cohere_dialect_answers_and_streams() {
+    let mock = mock_provider::start().await.unwrap();
+    ask_and_stream(
+        "cohere_chat/command-a-03-2025",
+        &format!("http://{}", mock.addr()),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn mock_bedrock_dialect_signs_answers_and_streams_event_frames() {
+    let mock = mock_provider::start().await.unwrap();
+    let aws = lmrelay::AwsOptions {
+        access_key_id: Some("AKIAIOSFODNN7EXAMPLE".into()),
+        secret_access_key: Some("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into()),
+        region: Some("us-east-1".into()),
+        ..lmrelay::AwsOptions::default()
+    };
+    let client = common::fast_client();
+    let request = || {
+        ChatRequest::new("bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0")
+            .user("Say hello")
+            .api_base(format!("http://{}", mock.addr()))
+            .aws(aws.clone())
+    };
+    let response = client.completion(request()).await.unwrap();
+    assert_eq!(response.content().unwrap(), REPLY);
+    assert!(
+        response.cost().unwrap() > Decimal::ZERO,
+        "Bedrock's Claude has a price"
+    );
+    let mut stream = client
+        .completion_stream(request().include_usage(true))
+        .await
+        .unwrap();
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        for choice in chunk.unwrap().choices {
+            text.push_str(choice.delta.content.as_deref().unwrap_or(""));
+        }
+    }
+    assert_eq!(text, REPLY);
+    assert!(stream.usage().is_some());
+    let debug = format!("{:?}", request().options);
+    assert!(
+        !debug.contains("wJalrXUtnFEMI"),
+        "the secret never shows: {debug}"
+    );
+}

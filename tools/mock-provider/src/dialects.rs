@@ -137,3 +137,102 @@ pub(crate) fn ollama(request: &Value, reply: &str) -> Response {
     lines.push_str(&format!("{done}\n"));
     stream_body("application/x-ndjson", lines)
 }
+
+/// `POST /v2/chat` (Cohere): a message with text content, or its events
+/// (SSE framed, as Cohere sends them for `accept: text/event-stream`).
+pub(crate) fn cohere(request: &Value, reply: &str) -> Response {
+    let words = replies::words(reply);
+    let usage = json!({"billed_units": {"input_tokens": 8, "output_tokens": words.len()},
+        "tokens": {"input_tokens": 8, "output_tokens": words.len()}});
+    if request["stream"] != true {
+        return axum::Json(json!({"id": "mock", "finish_reason": "COMPLETE",
+            "message": {"role": "assistant", "content": [{"type": "text", "text": reply}]},
+            "usage": usage}))
+        .into_response();
+    }
+    let mut events = vec![(
+        "message-start",
+        json!({"type": "message-start", "id": "mock",
+        "delta": {"message": {"role": "assistant", "content": []}}}),
+    )];
+    for word in &words {
+        events.push((
+            "content-delta",
+            json!({"type": "content-delta", "index": 0,
+            "delta": {"message": {"content": {"text": word}}}}),
+        ));
+    }
+    events.push((
+        "message-end",
+        json!({"type": "message-end",
+        "delta": {"finish_reason": "COMPLETE", "usage": usage}}),
+    ));
+    stream_body("text/event-stream", sse(&events))
+}
+
+/// `POST /model/{id}/converse` and `/converse-stream` (Bedrock): a Converse
+/// body, or AWS event-stream frames (with their CRCs).
+pub(crate) fn bedrock(method: &str, reply: &str) -> Response {
+    let words = replies::words(reply);
+    let usage =
+        json!({"inputTokens": 8, "outputTokens": words.len(), "totalTokens": 8 + words.len()});
+    if method != "converse-stream" {
+        return axum::Json(json!({"output": {"message": {"role": "assistant",
+            "content": [{"text": reply}]}}, "stopReason": "end_turn", "usage": usage,
+            "metrics": {"latencyMs": 1}}))
+        .into_response();
+    }
+    let mut bytes = Vec::new();
+    bytes.extend(event_frame("messageStart", &json!({"role": "assistant"})));
+    for word in &words {
+        bytes.extend(event_frame(
+            "contentBlockDelta",
+            &json!({"contentBlockIndex": 0, "delta": {"text": word}}),
+        ));
+    }
+    bytes.extend(event_frame(
+        "contentBlockStop",
+        &json!({"contentBlockIndex": 0}),
+    ));
+    bytes.extend(event_frame(
+        "messageStop",
+        &json!({"stopReason": "end_turn"}),
+    ));
+    bytes.extend(event_frame(
+        "metadata",
+        &json!({"usage": usage, "metrics": {"latencyMs": 1}}),
+    ));
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/vnd.amazon.eventstream")
+        .body(Body::from(bytes))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// One AWS event-stream message: prelude, CRC, string headers, payload, CRC.
+pub fn event_frame(event_type: &str, payload: &Value) -> Vec<u8> {
+    let mut headers = Vec::new();
+    for (name, value) in [
+        (":event-type", event_type),
+        (":content-type", "application/json"),
+        (":message-type", "event"),
+    ] {
+        headers.push(u8::try_from(name.len()).unwrap_or(0));
+        headers.extend_from_slice(name.as_bytes());
+        headers.push(7);
+        headers.extend_from_slice(&u16::try_from(value.len()).unwrap_or(0).to_be_bytes());
+        headers.extend_from_slice(value.as_bytes());
+    }
+    let payload = payload.to_string();
+    let total = 16 + headers.len() + payload.len();
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&u32::try_from(total).unwrap_or(0).to_be_bytes());
+    out.extend_from_slice(&u32::try_from(headers.len()).unwrap_or(0).to_be_bytes());
+    let prelude_crc = crc32fast::hash(&out);
+    out.extend_from_slice(&prelude_crc.to_be_bytes());
+    out.extend_from_slice(&headers);
+    out.extend_from_slice(payload.as_bytes());
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_be_bytes());
+    out
+}

@@ -8,7 +8,8 @@
 //! stalled mid-way, an error event mid-stream, malformed JSON, a repeated
 //! chunk. Every spec counts its requests, so tests can assert exact attempts.
 //! The native dialects (Anthropic `/v1/messages`, Gemini
-//! `/v1beta/models/{model}:generateContent`, Ollama `/api/chat`) answer the
+//! `/v1beta/models/{model}:generateContent`, Ollama `/api/chat`, Cohere
+//! `/v2/chat`, Bedrock `/model/{id}/converse[-stream]`) answer the
 //! same reply in their own shapes (see `dialects`).
 
 mod dialects;
@@ -164,6 +165,18 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/fault/{spec}/openai/deployments/{deployment}/chat/completions",
             post(azure_faulty),
+        )
+        .route(
+            "/v2/chat",
+            post(|state, body| plain(state, Path("v2/chat".to_owned()), body)),
+        )
+        .route(
+            "/model/{model}/{method}",
+            post(
+                |state, Path((model, method)): Path<(String, String)>, body| {
+                    plain(state, Path(format!("model/{model}/{method}")), body)
+                },
+            ),
         )
         .route(
             "/token",
@@ -353,6 +366,10 @@ async fn respond(
         "chat/completions" => json_response(replies::chat_response(&model, &reply)),
         "messages" => dialects::anthropic(&request, &reply),
         "api/chat" => dialects::ollama(&request, &reply),
+        "v2/chat" => dialects::cohere(&request, &reply),
+        other if other.starts_with("model/") && other.contains("/converse") => {
+            dialects::bedrock(other.rsplit('/').next().unwrap_or(""), &reply)
+        }
         other if other.contains("models/") && other.contains(':') => {
             let method = other.rsplit(':').next().unwrap_or("");
             dialects::gemini(method, &reply)
