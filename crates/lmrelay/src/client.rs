@@ -66,20 +66,26 @@ const CHAT: Route<lmrelay_types::ChatCompletionRequest, ChatCompletionResponse> 
 
 const TEXT: Route<lmrelay_types::TextCompletionRequest, TextCompletionResponse> = Route {
     build: |t, b, o| {
+        if t.provider.protocol == crate::providers::Protocol::Azure {
+            return crate::providers::azure::text_request(t, b, o);
+        }
         ensure_openai(t)?;
         openai_compat::text_request(t, b, o)
     },
     parse: parse_json,
-    map_error: openai_compat::map_error,
+    map_error: crate::providers::azure::map_error,
 };
 
 const EMBEDDINGS: Route<lmrelay_types::EmbeddingRequest, EmbeddingResponse> = Route {
     build: |t, b, o| {
+        if t.provider.protocol == crate::providers::Protocol::Azure {
+            return crate::providers::azure::embedding_request(t, b, o);
+        }
         ensure_openai(t)?;
         openai_compat::embedding_request(t, b, o)
     },
     parse: parse_json,
-    map_error: openai_compat::map_error,
+    map_error: crate::providers::azure::map_error,
 };
 /// Builds the answer to a `mock_response`.
 type MockFn<T> = fn(&Target, &str, &MockResponse) -> Result<T>;

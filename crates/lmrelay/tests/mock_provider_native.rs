@@ -316,3 +316,28 @@ async fn mock_bedrock_dialect_signs_answers_and_streams_event_frames() {
         "the secret never shows: {debug}"
     );
 }
+
+#[tokio::test]
+async fn mock_azure_embeddings_and_text_completions_use_the_deployment_routes() {
+    let mock = mock_provider::start().await.unwrap();
+    let base = format!("http://{}", mock.addr());
+    let client = common::fast_client();
+    let embedding = client
+        .embedding(
+            lmrelay::EmbeddingsRequest::new("azure/my-embeddings", "hello")
+                .api_base(&base)
+                .api_key("azure-key-1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(embedding.data.len(), 1);
+    let text = client
+        .text_completion(
+            lmrelay::TextRequest::new("azure/my-instruct", "Say hello")
+                .api_base(&base)
+                .api_key("azure-key-1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(text.choices[0].text, REPLY);
+}

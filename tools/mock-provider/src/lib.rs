@@ -159,8 +159,12 @@ fn router(shared: Arc<Shared>) -> Router {
             post(|state, body| plain(state, Path("api/chat".to_owned()), body)),
         )
         .route(
-            "/openai/deployments/{deployment}/chat/completions",
-            post(|state, body| plain(state, Path("chat/completions".to_owned()), body)),
+            "/openai/deployments/{deployment}/{*endpoint}",
+            post(
+                |state, Path((_deployment, endpoint)): Path<(String, String)>, body| {
+                    plain(state, Path(endpoint), body)
+                },
+            ),
         )
         .route(
             "/fault/{spec}/openai/deployments/{deployment}/chat/completions",

@@ -10,7 +10,7 @@ mod errors;
 mod request;
 
 pub use errors::map_error;
-pub use request::{DEFAULT_API_VERSION, chat_request};
+pub use request::{DEFAULT_API_VERSION, chat_request, embedding_request, text_request};
 
 use lmrelay_types::ChatCompletionResponse;
 

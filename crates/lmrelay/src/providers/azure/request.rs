@@ -133,3 +133,83 @@ pub fn chat_request(
     }
     Ok(wire)
 }
+
+/// The deployment URL of another endpoint (`completions`, `embeddings`).
+fn endpoint_url(target: &Target, options: &CallOptions, endpoint: &str) -> Result<String> {
+    let Some(base) = target.api_base.as_deref() else {
+        return Err(target.error(
+            ErrorKind::BadRequest,
+            "azure needs the resource's endpoint: pass api_base (https://NAME.openai.azure.com) \
+             or set AZURE_API_BASE",
+        ));
+    };
+    let version = api_version(options);
+    let root = base.trim_end_matches('/');
+    let (root, deployment) = match root.split_once("/openai/deployments/") {
+        Some((root, rest)) => (root, rest.split('/').next().unwrap_or(&target.model)),
+        None => (root, target.model.as_str()),
+    };
+    Ok(if version == "v1" {
+        format!("{root}/openai/v1/{endpoint}")
+    } else {
+        format!("{root}/openai/deployments/{deployment}/{endpoint}?api-version={version}")
+    })
+}
+
+/// The key headers of a deployment call (as for chat).
+fn auth_headers(target: &Target, options: &CallOptions) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = options.extra_headers.clone();
+    if !headers.iter().any(|(name, _)| name == "authorization")
+        && let Some(key) = &target.api_key
+    {
+        headers.push(("api-key".to_owned(), key.expose().to_owned()));
+        headers.push((
+            "authorization".to_owned(),
+            format!("Bearer {}", key.expose()),
+        ));
+    }
+    headers
+}
+
+fn body_of(target: &Target, body: &impl serde::Serialize, options: &CallOptions) -> Result<Value> {
+    let mut value = serde_json::to_value(body).map_err(|err| {
+        target.error(
+            ErrorKind::BadRequest,
+            format!("request cannot be encoded: {err}"),
+        )
+    })?;
+    if let Value::Object(json) = &mut value {
+        json.insert("model".into(), json!(target.model));
+        json.remove("stream");
+        for (key, extra) in &options.extra_body {
+            json.insert(key.clone(), extra.clone());
+        }
+    }
+    Ok(value)
+}
+
+/// A deployment's text completion (`/completions`).
+pub fn text_request(
+    target: &Target,
+    body: &lmrelay_types::TextCompletionRequest,
+    options: &CallOptions,
+) -> Result<WireRequest> {
+    Ok(WireRequest {
+        url: endpoint_url(target, options, "completions")?,
+        headers: auth_headers(target, options),
+        body: body_of(target, body, options)?,
+    })
+}
+
+/// A deployment's embeddings (`/embeddings`).
+pub fn embedding_request(
+    target: &Target,
+    body: &lmrelay_types::EmbeddingRequest,
+    options: &CallOptions,
+) -> Result<WireRequest> {
+    Ok(WireRequest {
+        url: endpoint_url(target, options, "embeddings")?,
+        headers: auth_headers(target, options),
+        body: body_of(target, body, options)?,
+    })
+}
