@@ -144,6 +144,34 @@ impl ChunkMaker {
     }
 }
 
+/// A chat completion from translated parts: a fresh id unless `id` is
+/// given, the current time, the choices as JSON, and the usage.
+pub fn completion(
+    target: &Target,
+    id: Option<&str>,
+    model: &str,
+    choices: serde_json::Value,
+    usage: lmrelay_types::Usage,
+) -> Result<ChatCompletionResponse> {
+    let value = serde_json::json!({
+        "id": id.map_or_else(|| format!("chatcmpl-{:032x}", rand::random::<u128>()), str::to_owned),
+        "object": "chat.completion",
+        "created": std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        "model": model,
+        "choices": choices,
+    });
+    let mut response: ChatCompletionResponse = serde_json::from_value(value).map_err(|err| {
+        target.error(
+            crate::error::ErrorKind::APIError,
+            format!("cannot build the response: {err}"),
+        )
+    })?;
+    response.usage = Some(usage);
+    Ok(response)
+}
+
 /// Maps a failure status and body to an error.
 pub type MapErrorFn = fn(&Target, u16, &HeaderMap, &str) -> Error;
 

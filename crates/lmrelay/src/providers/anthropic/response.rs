@@ -120,19 +120,11 @@ pub fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse
     if !reasoning.is_empty() {
         message["reasoning_content"] = Value::String(reasoning);
     }
-    let response = json!({
-        "id": completion_id(),
-        "object": "chat.completion",
-        "created": now(),
-        "model": value["model"].as_str().unwrap_or(&target.model),
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-    });
-    let mut response: ChatCompletionResponse = serde_json::from_value(response).map_err(|err| {
-        target.error(
-            ErrorKind::APIError,
-            format!("cannot build the response: {err}"),
-        )
-    })?;
-    response.usage = Some(usage(&value["usage"]));
-    Ok(response)
+    crate::providers::adapter::completion(
+        target,
+        None,
+        value["model"].as_str().unwrap_or(&target.model),
+        json!([{"index": 0, "message": message, "finish_reason": finish}]),
+        usage(&value["usage"]),
+    )
 }

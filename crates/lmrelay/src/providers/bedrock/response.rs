@@ -38,12 +38,6 @@ pub(super) fn usage(raw: &Value) -> Usage {
     serde_json::from_value(value).unwrap_or_default()
 }
 
-pub(super) fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Parses a Converse body.
 pub fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse> {
     let value: Value = serde_json::from_slice(body).map_err(|err| {
@@ -84,19 +78,11 @@ pub fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse
     if !reasoning.is_empty() {
         message["reasoning_content"] = json!(reasoning);
     }
-    let response = json!({
-        "id": format!("chatcmpl-{:032x}", rand::random::<u128>()),
-        "object": "chat.completion",
-        "created": now(),
-        "model": target.model,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-    });
-    let mut response: ChatCompletionResponse = serde_json::from_value(response).map_err(|err| {
-        target.error(
-            ErrorKind::APIError,
-            format!("cannot build the response: {err}"),
-        )
-    })?;
-    response.usage = Some(usage(&value["usage"]));
-    Ok(response)
+    crate::providers::adapter::completion(
+        target,
+        None,
+        &target.model,
+        json!([{"index": 0, "message": message, "finish_reason": finish}]),
+        usage(&value["usage"]),
+    )
 }

@@ -21,12 +21,6 @@ pub(super) fn usage(raw: &Value) -> Usage {
     Usage::new(n("input_tokens"), n("output_tokens"))
 }
 
-pub(super) fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Parses a `/v2/chat` body.
 pub fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse> {
     let value: Value = serde_json::from_slice(body).map_err(|err| {
@@ -51,19 +45,11 @@ pub fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse
         out["tool_calls"] = Value::Array(calls);
     }
     let finish = finish_reason(value["finish_reason"].as_str().unwrap_or("COMPLETE"));
-    let response = json!({
-        "id": format!("chatcmpl-{:032x}", rand::random::<u128>()),
-        "object": "chat.completion",
-        "created": now(),
-        "model": target.model,
-        "choices": [{"index": 0, "message": out, "finish_reason": finish}],
-    });
-    let mut response: ChatCompletionResponse = serde_json::from_value(response).map_err(|err| {
-        target.error(
-            ErrorKind::APIError,
-            format!("cannot build the response: {err}"),
-        )
-    })?;
-    response.usage = Some(usage(&value["usage"]));
-    Ok(response)
+    crate::providers::adapter::completion(
+        target,
+        None,
+        &target.model,
+        json!([{"index": 0, "message": out, "finish_reason": finish}]),
+        usage(&value["usage"]),
+    )
 }

@@ -73,12 +73,6 @@ pub(super) fn split_parts(parts: &Value) -> (String, String, Vec<Value>) {
     (text, reasoning, calls)
 }
 
-pub(super) fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Parses a `generateContent` body.
 pub fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse> {
     let value: Value = serde_json::from_slice(body).map_err(|err| {
@@ -128,23 +122,11 @@ pub fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse
             "finish_reason": "content_filter"}),
         );
     }
-    let id = value["responseId"].as_str().map_or_else(
-        || format!("chatcmpl-{:032x}", rand::random::<u128>()),
-        str::to_owned,
-    );
-    let response = json!({
-        "id": id,
-        "object": "chat.completion",
-        "created": now(),
-        "model": value["modelVersion"].as_str().unwrap_or(&target.model),
-        "choices": choices,
-    });
-    let mut response: ChatCompletionResponse = serde_json::from_value(response).map_err(|err| {
-        target.error(
-            ErrorKind::APIError,
-            format!("cannot build the response: {err}"),
-        )
-    })?;
-    response.usage = Some(usage(&value["usageMetadata"]));
-    Ok(response)
+    crate::providers::adapter::completion(
+        target,
+        value["responseId"].as_str(),
+        value["modelVersion"].as_str().unwrap_or(&target.model),
+        Value::Array(choices),
+        usage(&value["usageMetadata"]),
+    )
 }

@@ -56,12 +56,6 @@ pub(super) fn finish_reason(body: &Value, has_tool_calls: bool) -> &'static str 
     }
 }
 
-pub(super) fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Parses an `/api/chat` body.
 pub fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse> {
     let value: Value = serde_json::from_slice(body).map_err(|err| {
@@ -89,19 +83,11 @@ pub fn parse_chat(target: &Target, body: &[u8]) -> Result<ChatCompletionResponse
     if let Some(reasoning) = reasoning {
         out["reasoning_content"] = json!(reasoning);
     }
-    let response = json!({
-        "id": format!("chatcmpl-{:032x}", rand::random::<u128>()),
-        "object": "chat.completion",
-        "created": now(),
-        "model": value["model"].as_str().unwrap_or(&target.model),
-        "choices": [{"index": 0, "message": out, "finish_reason": finish_reason(&value, !calls.is_empty())}],
-    });
-    let mut response: ChatCompletionResponse = serde_json::from_value(response).map_err(|err| {
-        target.error(
-            ErrorKind::APIError,
-            format!("cannot build the response: {err}"),
-        )
-    })?;
-    response.usage = Some(usage(&value));
-    Ok(response)
+    crate::providers::adapter::completion(
+        target,
+        None,
+        value["model"].as_str().unwrap_or(&target.model),
+        json!([{"index": 0, "message": out, "finish_reason": finish_reason(&value, !calls.is_empty())}]),
+        usage(&value),
+    )
 }
