@@ -11,6 +11,8 @@ pub mod messages;
 mod routes;
 
 use std::net::SocketAddr;
+
+use axum::serve::ListenerExt;
 use std::sync::Arc;
 
 pub use error::GatewayError;
@@ -68,6 +70,11 @@ pub async fn serve(
     config: GatewayConfig,
 ) -> std::io::Result<()> {
     let state = AppState::new(config).map_err(std::io::Error::other)?;
+    // Without TCP_NODELAY, a small stream frame waits for the client's
+    // delayed ACK (40 ms on Linux) before the next one leaves.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

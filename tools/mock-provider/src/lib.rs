@@ -28,6 +28,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use serde_json::{Value, json};
 
 pub use spec::FaultSpec;
@@ -131,12 +132,18 @@ pub async fn start_on(addr: SocketAddr) -> std::io::Result<MockHandle> {
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared::default());
     let app = router(shared.clone());
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(MockHandle { addr, shared })
 }
 
 /// Serves on `addr` until the process ends (for the binary).
 pub async fn serve(listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(Arc::new(Shared::default()))).await
 }
 

@@ -11,6 +11,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
+use axum::serve::ListenerExt;
 use base64::Engine;
 use serde_json::Value;
 
@@ -60,6 +61,9 @@ pub async fn start_replay(reply: CannedReply) -> std::io::Result<ReplayHandle> {
         seen: seen.clone(),
     });
     let app = Router::new().fallback(answer).with_state(shared);
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(ReplayHandle { addr, seen })
 }
