@@ -64,6 +64,20 @@ const CHAT: Route<lmrelay_types::ChatCompletionRequest, ChatCompletionResponse> 
     },
 };
 
+/// Azure's error mapping (content filter) for Azure targets, OpenAI's for the rest.
+fn deployment_or_openai_error(
+    target: &Target,
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &str,
+) -> crate::Error {
+    if target.provider.protocol == crate::providers::Protocol::Azure {
+        crate::providers::azure::map_error(target, status, headers, body)
+    } else {
+        openai_compat::map_error(target, status, headers, body)
+    }
+}
+
 const TEXT: Route<lmrelay_types::TextCompletionRequest, TextCompletionResponse> = Route {
     build: |t, b, o| {
         if t.provider.protocol == crate::providers::Protocol::Azure {
@@ -73,7 +87,7 @@ const TEXT: Route<lmrelay_types::TextCompletionRequest, TextCompletionResponse> 
         openai_compat::text_request(t, b, o)
     },
     parse: parse_json,
-    map_error: crate::providers::azure::map_error,
+    map_error: deployment_or_openai_error,
 };
 
 const EMBEDDINGS: Route<lmrelay_types::EmbeddingRequest, EmbeddingResponse> = Route {
@@ -85,7 +99,7 @@ const EMBEDDINGS: Route<lmrelay_types::EmbeddingRequest, EmbeddingResponse> = Ro
         openai_compat::embedding_request(t, b, o)
     },
     parse: parse_json,
-    map_error: crate::providers::azure::map_error,
+    map_error: deployment_or_openai_error,
 };
 /// Builds the answer to a `mock_response`.
 type MockFn<T> = fn(&Target, &str, &MockResponse) -> Result<T>;

@@ -490,7 +490,7 @@ pub async fn compare_all(
     let mut report = Report::default();
     for (scenario, theirs) in scenarios.iter().zip(theirs) {
         let ours = run_ours(scenario, default_model).await;
-        let mut diffs = compare(scenario, theirs, &ours);
+        let mut diffs = compare(theirs, &ours);
         if divergences.iter().any(|(name, _)| *name == scenario.name) {
             if diffs.is_empty() {
                 report.failures.push(format!(
@@ -537,7 +537,7 @@ fn local_urls(value: &Value) -> Value {
     }
 }
 
-fn compare(scenario: &Scenario, theirs: &Value, ours: &Ours) -> Vec<String> {
+fn compare(theirs: &Value, ours: &Ours) -> Vec<String> {
     let mut diffs = Vec::new();
     let their_sent = &theirs["sent"];
     match (&ours.sent, their_sent.is_null()) {
@@ -615,6 +615,5 @@ fn compare(scenario: &Scenario, theirs: &Value, ours: &Ours) -> Vec<String> {
         )),
         (Err(err), true) => diffs.push(format!("lmrelay raised {err}, LiteLLM succeeded")),
     }
-    let _ = scenario;
     diffs
 }

@@ -52,15 +52,7 @@ pub fn chat_request(
     options: &CallOptions,
     stream: bool,
 ) -> Result<WireRequest> {
-    let request = serde_json::to_value(body).map_err(|err| {
-        target.error(
-            ErrorKind::BadRequest,
-            format!("request cannot be encoded: {err}"),
-        )
-    })?;
-    let Value::Object(mut request) = request else {
-        return Err(target.error(ErrorKind::BadRequest, "request body is not a JSON object"));
-    };
+    let mut request = crate::providers::openai_compat::to_object(target, body)?;
     check_unsupported(target, &mut request, UNSUPPORTED, options.drop_params)?;
     let messages = request
         .get("messages")

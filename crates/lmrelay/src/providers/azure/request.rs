@@ -172,20 +172,13 @@ fn auth_headers(target: &Target, options: &CallOptions) -> Vec<(String, String)>
 }
 
 fn body_of(target: &Target, body: &impl serde::Serialize, options: &CallOptions) -> Result<Value> {
-    let mut value = serde_json::to_value(body).map_err(|err| {
-        target.error(
-            ErrorKind::BadRequest,
-            format!("request cannot be encoded: {err}"),
-        )
-    })?;
-    if let Value::Object(json) = &mut value {
-        json.insert("model".into(), json!(target.model));
-        json.remove("stream");
-        for (key, extra) in &options.extra_body {
-            json.insert(key.clone(), extra.clone());
-        }
+    let mut json = openai_compat::to_object(target, body)?;
+    json.insert("model".into(), json!(target.model));
+    json.remove("stream");
+    for (key, extra) in &options.extra_body {
+        json.insert(key.clone(), extra.clone());
     }
-    Ok(value)
+    Ok(Value::Object(json))
 }
 
 /// A deployment's text completion (`/completions`).

@@ -72,12 +72,7 @@ pub fn chat_request(
     options: &CallOptions,
     stream: bool,
 ) -> Result<WireRequest> {
-    let Ok(Value::Object(mut request)) = serde_json::to_value(body) else {
-        return Err(bad(
-            target,
-            "the request cannot be encoded as JSON".to_owned(),
-        ));
-    };
+    let mut request = crate::providers::openai_compat::to_object(target, body)?;
     check_unsupported(target, &mut request, UNSUPPORTED, options.drop_params)?;
     let (id, region_in_model) = model_id(&target.model);
     let mut aws = options.aws.clone();

@@ -6,7 +6,7 @@
 use lmrelay_types::ChatCompletionRequest;
 use serde_json::{Value, json};
 
-use crate::error::{ErrorKind, Result};
+use crate::error::Result;
 use crate::providers::Target;
 use crate::providers::adapter::check_unsupported;
 use crate::request::CallOptions;
@@ -39,12 +39,7 @@ pub fn chat_request(
     options: &CallOptions,
     stream: bool,
 ) -> Result<WireRequest> {
-    let Ok(Value::Object(mut json)) = serde_json::to_value(body) else {
-        return Err(target.error(
-            ErrorKind::BadRequest,
-            "the request cannot be encoded as JSON",
-        ));
-    };
+    let mut json = crate::providers::openai_compat::to_object(target, body)?;
     check_unsupported(target, &mut json, UNSUPPORTED, options.drop_params)?;
     let model = target.model.strip_prefix("v2/").unwrap_or(&target.model);
     json.insert("model".into(), json!(model));

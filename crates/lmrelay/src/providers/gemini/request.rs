@@ -54,12 +54,7 @@ pub fn chat_request(
     options: &CallOptions,
     stream: bool,
 ) -> Result<WireRequest> {
-    let Ok(Value::Object(mut request)) = serde_json::to_value(body) else {
-        return Err(target.error(
-            ErrorKind::BadRequest,
-            "the request cannot be encoded as JSON",
-        ));
-    };
+    let mut request = crate::providers::openai_compat::to_object(target, body)?;
     // Vertex AI takes a seed and labels; AI Studio takes neither.
     let vertex = target.provider.protocol == crate::providers::Protocol::VertexAi;
     let unsupported: &[&str] = if vertex { &["logit_bias"] } else { UNSUPPORTED };

@@ -3,7 +3,7 @@
 use lmrelay_types::{ChatCompletionRequest, JsonObject};
 use serde_json::{Map, Value, json};
 
-use crate::error::{ErrorKind, Result};
+use crate::error::Result;
 use crate::providers::Target;
 use crate::providers::adapter::check_unsupported;
 use crate::request::CallOptions;
@@ -63,12 +63,7 @@ pub fn chat_request(
     options: &CallOptions,
     stream: bool,
 ) -> Result<WireRequest> {
-    let Ok(Value::Object(mut request)) = serde_json::to_value(body) else {
-        return Err(target.error(
-            ErrorKind::BadRequest,
-            "the request cannot be encoded as JSON",
-        ));
-    };
+    let mut request = crate::providers::openai_compat::to_object(target, body)?;
     check_unsupported(target, &mut request, UNSUPPORTED, options.drop_params)?;
     let messages: Vec<Value> = request
         .get("messages")

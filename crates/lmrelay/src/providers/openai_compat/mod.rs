@@ -9,7 +9,9 @@ mod request;
 mod response;
 
 pub use errors::{classify, map_error};
-pub use request::{chat_request, chat_request_unchecked, embedding_request, text_request};
+pub use request::{
+    chat_request, chat_request_unchecked, embedding_request, text_request, to_object,
+};
 pub use response::{StreamItem, json_body_as_chunks, parse_chunk, parse_json, response_as_chunks};
 
 use lmrelay_types::ChatCompletionResponse;

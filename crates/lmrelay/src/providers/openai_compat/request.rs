@@ -101,7 +101,9 @@ pub fn embedding_request(
     finish(target, Endpoint::Embeddings, json, options)
 }
 
-fn to_object(target: &Target, body: &impl Serialize) -> Result<JsonObject> {
+/// A request body as a JSON object, or a BadRequest naming why not (every
+/// adapter starts from this).
+pub fn to_object(target: &Target, body: &impl Serialize) -> Result<JsonObject> {
     match serde_json::to_value(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(target.error(ErrorKind::BadRequest, "request body is not a JSON object")),
