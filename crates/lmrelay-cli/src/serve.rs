@@ -1,28 +1,38 @@
-//! `lmrelay serve`: the OpenAI-compatible gateway for one model.
+//! `lmrelay serve`: the OpenAI-compatible gateway, from LiteLLM's
+//! config.yaml (`--config`) or for one model (`--model`).
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Args;
+use lmrelay_gateway::Config;
 
 use crate::exit::Failure;
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  lmrelay serve --model llamafile/smollm2 --api-base http://127.0.0.1:8080/v1\n  \
+    after_help = "Examples:\n  lmrelay serve --config config.yaml\n  lmrelay serve --config config.yaml --check\n  \
+    lmrelay serve --model llamafile/smollm2 --api-base http://127.0.0.1:8080/v1\n  \
     curl http://127.0.0.1:4000/v1/chat/completions -d '{\"model\": \"llamafile/smollm2\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}'"
 )]
 pub struct ServeArgs {
-    /// The model to serve (an lmrelay model string).
+    /// LiteLLM's proxy config.yaml (model_list, router_settings, general_settings...).
+    #[arg(short, long, value_name = "FILE", conflicts_with = "model")]
+    config: Option<PathBuf>,
+    /// Validate the config, print its warnings and exit.
+    #[arg(long, requires = "config")]
+    check: bool,
+    /// The one model to serve (an lmrelay model string), without a config file.
     #[arg(short, long)]
-    model: String,
-    /// The name clients use for it (default: the model string).
-    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
+    /// The name clients use for --model (default: the model string).
+    #[arg(long, value_name = "NAME", requires = "model")]
     model_name: Option<String>,
-    /// Upstream API base (default: the provider's).
-    #[arg(long, value_name = "URL")]
+    /// Upstream API base for --model (default: the provider's).
+    #[arg(long, value_name = "URL", requires = "model")]
     api_base: Option<String>,
-    /// Upstream API key (default: the provider's environment variable).
+    /// Upstream API key for --model (default: the provider's environment variable).
     #[arg(
         long,
         value_name = "KEY",
@@ -39,13 +49,63 @@ pub struct ServeArgs {
     /// Port to listen on (0: any free port).
     #[arg(long, default_value_t = 4000)]
     port: u16,
-    /// Allow a non-loopback address although this gateway has no keys yet.
+    /// Allow a non-loopback address without a master key.
     #[arg(long)]
     insecure: bool,
 }
 
-/// Runs the gateway until ctrl-c.
+fn load(args: &ServeArgs) -> Result<Config, Failure> {
+    let mut config = if let Some(path) = &args.config {
+        let loaded =
+            lmrelay_gateway::config::load(path).map_err(|err| Failure::Other(err.to_string()))?;
+        let mut err = std::io::stderr();
+        for warning in &loaded.warnings {
+            writeln!(err, "warning: {}: {warning}", path.display())?;
+        }
+        loaded.config
+    } else if let Some(model) = &args.model {
+        lmrelay::providers::resolve(model, args.api_base.as_deref(), None)?;
+        Config::single(
+            args.model_name.as_deref().unwrap_or(model),
+            model,
+            args.api_base.clone(),
+            args.api_key.as_deref().map(lmrelay::ApiKey::from),
+        )
+    } else {
+        return Err(Failure::Usage(
+            "nothing to serve: pass --config config.yaml (LiteLLM's proxy config) or --model MODEL"
+                .into(),
+        ));
+    };
+    if let Some(n) = args.num_retries {
+        config.router.num_retries = n;
+    }
+    Ok(config)
+}
+
+/// Runs the gateway until ctrl-c (or, with `--check`, validates and exits).
 pub async fn run(args: ServeArgs) -> Result<(), Failure> {
+    let config = load(&args)?;
+    if args.check {
+        let mut out = std::io::stdout();
+        let groups: std::collections::BTreeSet<&str> = config
+            .model_list
+            .iter()
+            .map(|d| d.model_name.as_str())
+            .collect();
+        writeln!(
+            out,
+            "config OK: {} deployments in {} model groups; master key {}",
+            config.model_list.len(),
+            groups.len(),
+            if config.general.master_key.is_some() {
+                "set"
+            } else {
+                "not set"
+            }
+        )?;
+        return Ok(());
+    }
     let addr: SocketAddr = format!("{}:{}", args.host, args.port)
         .parse()
         .map_err(|_| {
@@ -54,25 +114,14 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
                 args.host, args.port
             ))
         })?;
-    if !lmrelay_gateway::is_loopback(&addr) && !args.insecure {
+    if !lmrelay_gateway::is_loopback(&addr) && !args.insecure && config.general.master_key.is_none()
+    {
         return Err(Failure::Usage(format!(
-            "refusing to listen on {addr}: this gateway has no access keys yet, so anyone who can reach it \
-             could use your upstream; listen on 127.0.0.1, or pass --insecure if you know the network is yours"
+            "refusing to listen on {addr} without a master key: anyone who can reach it could use your \
+             upstream keys; set general_settings.master_key in the config (or LITELLM_MASTER_KEY), listen on \
+             127.0.0.1, or pass --insecure if you know the network is yours"
         )));
     }
-    lmrelay::providers::resolve(&args.model, args.api_base.as_deref(), None)?;
-    let config = lmrelay_gateway::GatewayConfig {
-        models: vec![lmrelay_gateway::ModelRoute {
-            model_name: args
-                .model_name
-                .clone()
-                .unwrap_or_else(|| args.model.clone()),
-            model: args.model.clone(),
-            api_base: args.api_base.clone(),
-            api_key: args.api_key.as_deref().map(lmrelay::ApiKey::from),
-            num_retries: args.num_retries,
-        }],
-    };
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|err| {
         Failure::Other(format!(
             "cannot listen on {addr}: {err} (is the port taken? try --port 0)"

@@ -228,6 +228,14 @@ pub fn error_body(err: &GatewayError) -> (u16, Value) {
             };
             (err.status_code(), kind, err.to_string())
         }
+        GatewayError::Unauthorized(message) => (401, "authentication_error", message.clone()),
+        GatewayError::Forbidden { message, status } => {
+            (*status, "permission_error", message.clone())
+        }
+        GatewayError::RateLimited { message, .. } => (429, "rate_limit_error", message.clone()),
+        GatewayError::NotFound(message) => (404, "not_found_error", message.clone()),
+        GatewayError::PayloadTooLarge(message) => (413, "request_too_large", message.clone()),
+        other => (other.status(), "api_error", other.to_string()),
     };
     (
         status,

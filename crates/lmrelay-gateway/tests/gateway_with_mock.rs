@@ -10,19 +10,17 @@
 )]
 
 use lmrelay::{ChatRequest, ErrorKind};
-use lmrelay_gateway::{GatewayConfig, ModelRoute};
+use lmrelay_gateway::Config;
 use serde_json::{Value, json};
 
 async fn gateway(upstream: &str) -> String {
-    let config = GatewayConfig {
-        models: vec![ModelRoute {
-            model_name: "local-chat".into(),
-            model: "llamafile/mock-model".into(),
-            api_base: Some(upstream.to_owned()),
-            api_key: None,
-            num_retries: Some(0),
-        }],
-    };
+    let mut config = Config::single(
+        "local-chat",
+        "llamafile/mock-model",
+        Some(upstream.to_owned()),
+        None,
+    );
+    config.router.num_retries = 0;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(lmrelay_gateway::serve(listener, config));

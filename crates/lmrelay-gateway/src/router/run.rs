@@ -1,0 +1,281 @@
+//! One request through the router: attempts within a group (retries), then
+//! the fallback groups in order. The call itself is a closure, so chat,
+//! streams, text completions and embeddings share the same loop; a stream's
+//! closure reads the first chunk, so a stream that fails before it can still
+//! fall back, and nothing is retried once bytes reached the client.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lmrelay::ErrorKind;
+
+use super::state::DeploymentState;
+use super::{Group, Router, Target, strategy};
+use crate::GatewayError;
+
+/// A served request: the value, where it went and what it took.
+#[derive(Debug)]
+pub struct Served<T> {
+    /// The call's result.
+    pub value: T,
+    /// The deployment that answered.
+    pub target: Target,
+    /// The group that answered (differs from the asked one after a fallback).
+    pub group: String,
+    /// Attempts after the first, all groups together.
+    pub retries: u32,
+    /// Fallback groups tried.
+    pub fallbacks: u32,
+    /// How long the answering attempt took (to the first chunk for streams).
+    pub upstream: Duration,
+}
+
+/// The most a retry waits for a Retry-After before it gives up waiting.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
+
+/// Whether a failure counts towards a deployment's cooldown (rate limits,
+/// auth, not found, timeouts, server and connection failures; LiteLLM's
+/// cooldown list), and whether it cools the deployment down at once (429).
+fn cooldown_class(err: &lmrelay::Error) -> (bool, bool) {
+    match err.kind() {
+        ErrorKind::RateLimit => (true, true),
+        ErrorKind::Authentication
+        | ErrorKind::PermissionDenied
+        | ErrorKind::NotFound
+        | ErrorKind::Timeout
+        | ErrorKind::InternalServer
+        | ErrorKind::BadGateway
+        | ErrorKind::ServiceUnavailable
+        | ErrorKind::APIConnection => (true, false),
+        ErrorKind::APIError => (err.status_code() >= 500, false),
+        _ => (false, false),
+    }
+}
+
+/// The wait before retrying the same deployment: the upstream's
+/// Retry-After when it gave one (up to a minute), else exponential backoff
+/// from 0.5 s to 8 s; never less than the router's `retry_after`.
+fn backoff(err: &lmrelay::Error, attempt: u32, floor: Duration) -> Duration {
+    let wait = match err.retry_after() {
+        Some(after) if after <= MAX_RETRY_WAIT => after,
+        _ => Duration::from_millis(500)
+            .saturating_mul(1 << attempt.min(4))
+            .min(Duration::from_secs(8)),
+    };
+    wait.max(floor)
+}
+
+impl Router {
+    /// Serves `requested` by calling `call` on deployments until one
+    /// answers, the retries and fallbacks are spent, or an error is final.
+    /// `tokens` estimates the request's size for usage-based routing.
+    pub async fn run<T, F, Fut>(
+        &self,
+        requested: &str,
+        tokens: u64,
+        mut call: F,
+    ) -> Result<Served<T>, GatewayError>
+    where
+        F: FnMut(Target) -> Fut,
+        Fut: Future<Output = Result<T, lmrelay::Error>>,
+    {
+        let Some((group, wildcard)) = self.group(requested) else {
+            return Err(GatewayError::BadRequest(format!(
+                "Invalid model name passed in model={requested}. Call `/v1/models` to view available models for your key."
+            )));
+        };
+        let mut retries = 0;
+        let first = self
+            .try_group(&group, wildcard.as_deref(), tokens, &mut call, &mut retries)
+            .await;
+        let err = match first {
+            Ok((target, value, upstream)) => {
+                return Ok(Served {
+                    value,
+                    target,
+                    group: group.name.clone(),
+                    retries,
+                    fallbacks: 0,
+                    upstream,
+                });
+            }
+            Err(err) => err,
+        };
+        let chain = self.fallback_chain(&group.name, &err);
+        let mut last = err;
+        let mut fallbacks = 0;
+        for name in chain.into_iter().take(self.settings.max_fallbacks) {
+            let Some((fallback, part)) = self.group(&name) else {
+                continue;
+            };
+            fallbacks += 1;
+            match self
+                .try_group(&fallback, part.as_deref(), tokens, &mut call, &mut retries)
+                .await
+            {
+                Ok((target, value, upstream)) => {
+                    return Ok(Served {
+                        value,
+                        target,
+                        group: fallback.name.clone(),
+                        retries,
+                        fallbacks,
+                        upstream,
+                    });
+                }
+                Err(err) => last = err,
+            }
+        }
+        Err(last)
+    }
+
+    /// The groups to fall back to after `err` in `group`: the context-window
+    /// or content-policy lists for those errors, else the general list,
+    /// else `default_fallbacks`. Auth and bad-request errors do not fall back.
+    fn fallback_chain(&self, group: &str, err: &GatewayError) -> Vec<String> {
+        let rules = match err {
+            GatewayError::Upstream(e) => match e.kind() {
+                ErrorKind::ContextWindowExceeded => &self.settings.context_window_fallbacks,
+                ErrorKind::ContentPolicyViolation => &self.settings.content_policy_fallbacks,
+                ErrorKind::BadRequest
+                | ErrorKind::UnsupportedParams
+                | ErrorKind::UnprocessableEntity => {
+                    return Vec::new();
+                }
+                _ => &self.settings.fallbacks,
+            },
+            GatewayError::RateLimited { .. } => &self.settings.fallbacks,
+            _ => return Vec::new(),
+        };
+        let specific = rules.iter().find(|r| r.from == group);
+        let generic = rules.iter().find(|r| r.from == "*");
+        if let Some(rule) = specific.or(generic) {
+            return rule.to.iter().filter(|g| *g != group).cloned().collect();
+        }
+        let general = matches!(err, GatewayError::RateLimited { .. })
+            || matches!(err, GatewayError::Upstream(e) if !matches!(
+                e.kind(),
+                ErrorKind::ContextWindowExceeded | ErrorKind::ContentPolicyViolation
+            ));
+        if general {
+            self.settings
+                .default_fallbacks
+                .iter()
+                .filter(|g| *g != group)
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Attempts within one group: the first try plus `num_retries`.
+    async fn try_group<T, F, Fut>(
+        &self,
+        group: &Arc<Group>,
+        wildcard: Option<&str>,
+        tokens: u64,
+        call: &mut F,
+        retries: &mut u32,
+    ) -> Result<(Target, T, Duration), GatewayError>
+    where
+        F: FnMut(Target) -> Fut,
+        Fut: Future<Output = Result<T, lmrelay::Error>>,
+    {
+        // Deployments tried in this group, by address (a plain number keeps the
+        // future Send).
+        let mut tried: Vec<usize> = Vec::new();
+        let mut last: Option<lmrelay::Error> = None;
+        for attempt in 0..=self.settings.num_retries {
+            let now = Instant::now();
+            let healthy: Vec<Arc<DeploymentState>> = group
+                .deployments
+                .iter()
+                .filter(|d| d.cooldown_until(now).is_none())
+                .cloned()
+                .collect();
+            let untried: Vec<Arc<DeploymentState>> = healthy
+                .iter()
+                .filter(|d| !tried.contains(&(Arc::as_ptr(d) as usize)))
+                .cloned()
+                .collect();
+            let fresh = !untried.is_empty();
+            let pool = if fresh { untried } else { healthy };
+            let Some(deployment) =
+                strategy::pick(&self.settings.strategy, &pool, now, self.epoch, tokens)
+            else {
+                return Err(match last {
+                    Some(err) => GatewayError::Upstream(err),
+                    None => self.no_deployments(group, now),
+                });
+            };
+            if attempt > 0 {
+                *retries += 1;
+                if !fresh && let Some(err) = &last {
+                    tokio::time::sleep(backoff(err, attempt - 1, self.settings.retry_after)).await;
+                }
+            }
+            let target = Target {
+                model: Router::model_for(&deployment.config, wildcard),
+                deployment: Arc::clone(&deployment),
+            };
+            let started = Instant::now();
+            let result = {
+                let _in_flight = deployment.start();
+                call(target.clone()).await
+            };
+            let done = Instant::now();
+            match result {
+                Ok(value) => {
+                    deployment.record_latency(done, (done - started).as_secs_f64());
+                    deployment.record_usage(done, self.epoch, 1, tokens);
+                    return Ok((target, value, done - started));
+                }
+                Err(err) => {
+                    deployment.record_usage(done, self.epoch, 1, 0);
+                    let (counts, immediate) = cooldown_class(&err);
+                    // A group's only deployment is never cooled down: there
+                    // would be nothing left to serve it (LiteLLM does the same).
+                    if counts && !self.settings.disable_cooldowns && group.deployments.len() > 1 {
+                        deployment.record_failure(
+                            done,
+                            self.settings.allowed_fails,
+                            self.settings.cooldown_time,
+                            immediate,
+                        );
+                    }
+                    tried.push(Arc::as_ptr(&deployment) as usize);
+                    let retryable = err.is_retryable();
+                    last = Some(err);
+                    if !retryable {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(match last {
+            Some(err) => GatewayError::Upstream(err),
+            None => self.no_deployments(group, Instant::now()),
+        })
+    }
+
+    /// LiteLLM's answer when every deployment of a group is cooling down.
+    fn no_deployments(&self, group: &Group, now: Instant) -> GatewayError {
+        let wait = group
+            .deployments
+            .iter()
+            .filter_map(|d| d.cooldown_until(now).map(|until| until - now))
+            .min();
+        GatewayError::RateLimited {
+            message: format!(
+                "No deployments available for selected model. Try again in {} seconds. Passed model={}. \
+                 Every deployment is cooling down after failures or is at its rpm/tpm limit.",
+                wait.map_or(0, |w| w.as_secs().max(1)),
+                group.name
+            ),
+            retry_after: wait.or(Some(Duration::from_secs(1))),
+            headers: Vec::new(),
+        }
+    }
+}
