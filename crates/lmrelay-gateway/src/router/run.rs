@@ -34,23 +34,14 @@ pub struct Served<T> {
 /// The most a retry waits for a Retry-After before it gives up waiting.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 
-/// Whether a failure counts towards a deployment's cooldown (rate limits,
-/// auth, not found, timeouts, server and connection failures; LiteLLM's
-/// cooldown list), and whether it cools the deployment down at once (429).
-fn cooldown_class(err: &lmrelay::Error) -> (bool, bool) {
-    match err.kind() {
-        ErrorKind::RateLimit => (true, true),
-        ErrorKind::Authentication
-        | ErrorKind::PermissionDenied
-        | ErrorKind::NotFound
-        | ErrorKind::Timeout
-        | ErrorKind::InternalServer
-        | ErrorKind::BadGateway
-        | ErrorKind::ServiceUnavailable
-        | ErrorKind::APIConnection => (true, false),
-        ErrorKind::APIError => (err.status_code() >= 500, false),
-        _ => (false, false),
+/// LiteLLM's `_is_cooldown_required`: rate limits, auth, not found,
+/// timeouts and server errors may cool a deployment down; connection
+/// failures (no status) and other client errors never do.
+fn may_cool_down(err: &lmrelay::Error) -> bool {
+    if err.kind() == ErrorKind::APIConnection {
+        return false;
     }
+    matches!(err.status_code(), 401 | 404 | 408 | 429) || err.status_code() >= 500
 }
 
 /// The wait before retrying the same deployment: the upstream's
@@ -212,6 +203,8 @@ impl Router {
             };
             if attempt > 0 {
                 *retries += 1;
+                // LiteLLM retries at once while another deployment is
+                // healthy, and backs off otherwise.
                 if !fresh && let Some(err) = &last {
                     tokio::time::sleep(backoff(err, attempt - 1, self.settings.retry_after)).await;
                 }
@@ -228,27 +221,24 @@ impl Router {
             let done = Instant::now();
             match result {
                 Ok(value) => {
+                    deployment.record_outcome(done, true);
                     deployment.record_latency(done, (done - started).as_secs_f64());
                     deployment.record_usage(done, self.epoch, 1, tokens);
                     return Ok((target, value, done - started));
                 }
                 Err(err) => {
                     deployment.record_usage(done, self.epoch, 1, 0);
-                    let (counts, immediate) = cooldown_class(&err);
-                    // A group's only deployment is never cooled down: there
-                    // would be nothing left to serve it (LiteLLM does the same).
-                    if counts && !self.settings.disable_cooldowns && group.deployments.len() > 1 {
-                        deployment.record_failure(
-                            done,
-                            self.settings.allowed_fails,
-                            self.settings.cooldown_time,
-                            immediate,
-                        );
+                    let (failed, total) = deployment.record_outcome(done, false);
+                    if self.should_cool_down(group, &deployment, &err, failed, total, done) {
+                        let cooldown = err
+                            .retry_after()
+                            .unwrap_or(self.settings.cooldown_time);
+                        deployment.cool_down(done, cooldown);
                     }
                     tried.push(Arc::as_ptr(&deployment) as usize);
-                    let retryable = err.is_retryable();
+                    let retry = self.should_retry(group, &err, Instant::now());
                     last = Some(err);
-                    if !retryable {
+                    if !retry {
                         break;
                     }
                 }
@@ -260,6 +250,58 @@ impl Router {
         })
     }
 
+    /// LiteLLM's `_should_cooldown_deployment`, except that a group's only
+    /// deployment is never cooled down (the client then sees the real
+    /// error instead of "no deployments"), nor is a wildcard deployment.
+    fn should_cool_down(
+        &self,
+        group: &Group,
+        deployment: &DeploymentState,
+        err: &lmrelay::Error,
+        failed: usize,
+        total: usize,
+        now: Instant,
+    ) -> bool {
+        if self.settings.disable_cooldowns
+            || group.deployments.len() < 2
+            || group.name.contains('*')
+            || !may_cool_down(err)
+            || self.settings.cooldown_time.is_zero() && err.retry_after().is_none()
+        {
+            return false;
+        }
+        if self.settings.allowed_fails != 3 {
+            // LiteLLM's count mode, used once allowed_fails is changed.
+            return deployment.record_failure(now, self.settings.allowed_fails);
+        }
+        let status = err.status_code();
+        status == 429
+            || !(status == 408 || status == 409 || status == 429 || status >= 500)
+            || (total >= 5 && failed * 2 > total)
+    }
+
+    /// LiteLLM's `should_retry_this_error`: retry a retryable failure while
+    /// the group has a healthy deployment; auth failures only when another
+    /// deployment may hold a working key; never a not-found, a bad request,
+    /// or an error a dedicated fallback list handles.
+    fn should_retry(&self, group: &Group, err: &lmrelay::Error, now: Instant) -> bool {
+        let healthy = group
+            .deployments
+            .iter()
+            .filter(|d| d.cooldown_until(now).is_none())
+            .count();
+        if healthy == 0 {
+            return false;
+        }
+        match err.kind() {
+            ErrorKind::ContextWindowExceeded => false,
+            ErrorKind::ContentPolicyViolation => false,
+            ErrorKind::NotFound => false,
+            ErrorKind::Authentication | ErrorKind::PermissionDenied => group.deployments.len() > 1,
+            _ => err.is_retryable(),
+        }
+    }
+
     /// LiteLLM's answer when every deployment of a group is cooling down.
     fn no_deployments(&self, group: &Group, now: Instant) -> GatewayError {
         let wait = group
@@ -269,9 +311,11 @@ impl Router {
             .min();
         GatewayError::RateLimited {
             message: format!(
-                "No deployments available for selected model. Try again in {} seconds. Passed model={}. \
+                "No deployments available for selected model, Try again in {} seconds. Passed model={}. \
                  Every deployment is cooling down after failures or is at its rpm/tpm limit.",
-                wait.map_or(0, |w| w.as_secs().max(1)),
+                wait.map_or(self.settings.cooldown_time, |w| w)
+                    .as_secs()
+                    .max(1),
                 group.name
             ),
             retry_after: wait.or(Some(Duration::from_secs(1))),

@@ -25,6 +25,8 @@ pub struct DeploymentState {
 #[derive(Debug, Default)]
 struct Stats {
     failures: VecDeque<Instant>,
+    /// Outcomes within the last minute, for LiteLLM's failure-rate rule.
+    outcomes: VecDeque<(Instant, bool)>,
     cooldown_until: Option<Instant>,
     latencies: VecDeque<(Instant, f64)>,
     minute: u64,
@@ -80,15 +82,9 @@ impl DeploymentState {
         self.stats().cooldown_until.filter(|until| *until > now)
     }
 
-    /// Records a failure; returns true when it starts a cooldown (more than
-    /// `allowed_fails` failures within a minute, or `immediate`).
-    pub fn record_failure(
-        &self,
-        now: Instant,
-        allowed_fails: u32,
-        cooldown: Duration,
-        immediate: bool,
-    ) -> bool {
+    /// Counts a failure (LiteLLM's count mode); true when the failures
+    /// within a minute now exceed `allowed_fails` (the count then restarts).
+    pub fn record_failure(&self, now: Instant, allowed_fails: u32) -> bool {
         let mut stats = self.stats();
         while stats
             .failures
@@ -98,14 +94,37 @@ impl DeploymentState {
             stats.failures.pop_front();
         }
         stats.failures.push_back(now);
-        if immediate || stats.failures.len() > allowed_fails as usize {
-            // A new cooldown never shortens one already running.
-            let until = now + cooldown;
-            stats.cooldown_until = Some(stats.cooldown_until.map_or(until, |u| u.max(until)));
+        if stats.failures.len() > allowed_fails as usize {
             stats.failures.clear();
             return true;
         }
         false
+    }
+
+    /// Records an outcome; returns (failures, total) within the last minute.
+    pub fn record_outcome(&self, now: Instant, ok: bool) -> (usize, usize) {
+        let mut stats = self.stats();
+        while stats
+            .outcomes
+            .front()
+            .is_some_and(|(t, _)| now.saturating_duration_since(*t) > FAILURE_WINDOW)
+        {
+            stats.outcomes.pop_front();
+        }
+        // Bounded: past 10,000 outcomes a minute the oldest are forgotten.
+        if stats.outcomes.len() >= 10_000 {
+            stats.outcomes.pop_front();
+        }
+        stats.outcomes.push_back((now, ok));
+        let failed = stats.outcomes.iter().filter(|(_, ok)| !ok).count();
+        (failed, stats.outcomes.len())
+    }
+
+    /// Starts (or extends) a cooldown of `cooldown` from `now`.
+    pub fn cool_down(&self, now: Instant, cooldown: Duration) {
+        let mut stats = self.stats();
+        let until = now + cooldown;
+        stats.cooldown_until = Some(stats.cooldown_until.map_or(until, |u| u.max(until)));
     }
 
     /// Records a success's latency (seconds; time to first chunk for streams).
@@ -170,16 +189,18 @@ mod tests {
     }
 
     #[test]
-    fn cooldown_starts_after_allowed_fails_and_never_shortens() {
+    fn failures_count_past_allowed_fails_and_cooldowns_never_shorten() {
         let d = state();
         let t0 = Instant::now();
-        assert!(!d.record_failure(t0, 2, Duration::from_secs(5), false));
-        assert!(!d.record_failure(t0, 2, Duration::from_secs(5), false));
-        assert!(d.record_failure(t0, 2, Duration::from_secs(5), false));
+        assert!(!d.record_failure(t0, 2));
+        assert!(!d.record_failure(t0, 2));
+        assert!(d.record_failure(t0, 2));
+        assert!(!d.record_failure(t0, 2), "the count restarts");
+        d.cool_down(t0, Duration::from_secs(5));
         assert!(d.cooldown_until(t0).is_some());
         assert!(d.cooldown_until(t0 + Duration::from_secs(6)).is_none());
-        d.record_failure(t0, 0, Duration::from_secs(60), true);
-        d.record_failure(t0, 0, Duration::from_secs(1), true);
+        d.cool_down(t0, Duration::from_secs(60));
+        d.cool_down(t0, Duration::from_secs(1));
         assert!(d.cooldown_until(t0 + Duration::from_secs(30)).is_some());
     }
 
@@ -187,13 +208,11 @@ mod tests {
     fn old_failures_fall_out_of_the_window() {
         let d = state();
         let t0 = Instant::now();
-        assert!(!d.record_failure(t0, 1, Duration::from_secs(5), false));
-        assert!(!d.record_failure(
-            t0 + Duration::from_secs(61),
-            1,
-            Duration::from_secs(5),
-            false
-        ));
+        assert!(!d.record_failure(t0, 1));
+        assert!(!d.record_failure(t0 + Duration::from_secs(61), 1));
+        assert_eq!(d.record_outcome(t0, false), (1, 1));
+        assert_eq!(d.record_outcome(t0, true), (1, 2));
+        assert_eq!(d.record_outcome(t0 + Duration::from_secs(61), false), (1, 1));
     }
 
     #[test]
