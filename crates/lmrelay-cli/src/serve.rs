@@ -122,6 +122,13 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
              127.0.0.1, or pass --insecure if you know the network is yours"
         )));
     }
+    let (state, warnings) = lmrelay_gateway::prepare(config)
+        .await
+        .map_err(|err| Failure::Other(err.to_string()))?;
+    let mut err = std::io::stderr();
+    for warning in &warnings {
+        writeln!(err, "warning: {warning}")?;
+    }
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|err| {
         Failure::Other(format!(
             "cannot listen on {addr}: {err} (is the port taken? try --port 0)"
@@ -133,7 +140,12 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     let mut out = std::io::stdout();
     writeln!(out, "listening on http://{local}")?;
     out.flush()?;
-    lmrelay_gateway::serve(listener, config)
-        .await
-        .map_err(|err| Failure::Other(format!("the gateway stopped: {err}")))
+    lmrelay_gateway::serve_with(
+        listener,
+        state,
+        lmrelay_gateway::ServeOptions::default(),
+        lmrelay_gateway::shutdown_signal(),
+    )
+    .await
+    .map_err(|err| Failure::Other(format!("the gateway stopped: {err}")))
 }

@@ -30,6 +30,9 @@ pub enum GatewayError {
     /// No key, or a key the gateway does not accept (401).
     #[error("{0}")]
     Unauthorized(String),
+    /// The key's expiry has passed (400, LiteLLM's `expired_key`).
+    #[error("{0}")]
+    KeyExpired(String),
     /// A valid key asked for something it may not do (403 for admin routes,
     /// 401 for models, as LiteLLM).
     #[error("{message}")]
@@ -68,7 +71,7 @@ impl GatewayError {
     /// The HTTP status this failure is answered with.
     pub fn status(&self) -> u16 {
         match self {
-            Self::BadRequest(_) | Self::BudgetExceeded(_) => 400,
+            Self::BadRequest(_) | Self::BudgetExceeded(_) | Self::KeyExpired(_) => 400,
             Self::Upstream(err) => err.status_code(),
             Self::Config { .. } | Self::Store(_) => 500,
             Self::Unauthorized(_) => 401,
@@ -86,6 +89,7 @@ impl GatewayError {
                 "invalid_request_error"
             }
             Self::BudgetExceeded(_) => "budget_exceeded",
+            Self::KeyExpired(_) => "expired_key",
             Self::Unauthorized(_) | Self::Forbidden { .. } => "auth_error",
             Self::RateLimited { .. } => "rate_limit_error",
             Self::Config { .. } | Self::Store(_) | Self::Upstream(_) => "internal_server_error",

@@ -5,24 +5,37 @@
 //!   lmrelay ignores.
 //! - [`router`]: model groups, routing strategies, cooldowns, retries and
 //!   fallbacks.
+//! - [`keys`]: the master key, virtual keys (stored as SHA-256 only),
+//!   budgets and rate limits.
+//! - [`store`]: SQLite now; the trait Postgres and Redis will implement.
 //! - `routes`: the HTTP endpoints, errors in OpenAI's shape
 //!   `{"error": {message, type, param, code}}`.
 
+mod clock;
 pub mod config;
 mod error;
 mod headers;
+pub mod keys;
 pub mod messages;
+mod metrics;
 pub mod router;
 mod routes;
+mod server;
+pub mod spend;
+pub mod store;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-use axum::serve::ListenerExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use config::Config;
 pub use error::GatewayError;
 pub use routes::app;
+pub use server::{ServeOptions, prepare, serve, serve_with, shutdown_signal};
+
+use keys::Keys;
+use keys::auth::MasterKey;
+use spend::SpendWriter;
 
 /// Shared state of the running gateway.
 #[derive(Debug)]
@@ -30,15 +43,53 @@ pub struct AppState {
     config: Config,
     router: router::Router,
     client: lmrelay::Client,
+    master: Option<MasterKey>,
+    /// Virtual keys; only with a master key (without one nobody could manage them).
+    keys: Option<Keys>,
+    spend: Option<SpendWriter>,
+    ready: AtomicBool,
+    metrics: metrics::Metrics,
+    /// The last `/health` result and when it was taken (checks cost real calls).
+    health: tokio::sync::Mutex<Option<(std::time::Instant, serde_json::Value)>>,
 }
 
 impl AppState {
-    /// State for `config`, with one SDK client for every request.
-    pub fn new(config: Config) -> Result<Arc<Self>, GatewayError> {
+    /// State for `config`. With a master key it opens the state store
+    /// (`general_settings.database_url`, default the embedded SQLite file),
+    /// loads the virtual keys and starts the spend writer; warnings about
+    /// the store are appended to `warnings`.
+    pub async fn build(
+        config: Config,
+        warnings: &mut Vec<config::ConfigWarning>,
+    ) -> Result<Arc<Self>, GatewayError> {
+        let master = config
+            .general
+            .master_key
+            .as_ref()
+            .map(|k| MasterKey::new(k.expose()));
+        let (keys, spend) = if master.is_some() {
+            let url = config
+                .general
+                .database_url
+                .as_ref()
+                .map(|u| u.expose().to_owned());
+            let store = store::open(url.as_deref(), warnings).await?;
+            let spend = (!config.general.disable_spend_logs)
+                .then(|| SpendWriter::start(Arc::clone(&store)));
+            (Some(Keys::load(store).await?), spend)
+        } else {
+            (None, None)
+        };
         Ok(Arc::new(Self {
             router: router::Router::new(&config),
-            config,
             client: lmrelay::Client::new().map_err(GatewayError::Upstream)?,
+            master,
+            keys,
+            spend,
+            ready: AtomicBool::new(true),
+            metrics: metrics::Metrics::default(),
+            health: tokio::sync::Mutex::new(None),
+            config,
         }))
     }
 
@@ -51,21 +102,25 @@ impl AppState {
     pub fn router(&self) -> &router::Router {
         &self.router
     }
-}
 
-/// Serves `config` on `listener` until the process ends or ctrl-c.
-pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io::Result<()> {
-    let state = AppState::new(config).map_err(std::io::Error::other)?;
-    // Without TCP_NODELAY, a small stream frame waits for the client's
-    // delayed ACK (40 ms on Linux) before the next one leaves.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    /// The virtual keys (None without a master key).
+    pub fn keys(&self) -> Option<&Keys> {
+        self.keys.as_ref()
+    }
+
+    /// The spend writer (None without a master key or with spend logs off).
+    pub fn spend(&self) -> Option<&SpendWriter> {
+        self.spend.as_ref()
+    }
+
+    /// Whether `/health/readiness` says ready (false once shutdown begins).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    fn stop_readiness(&self) {
+        self.ready.store(false, Ordering::Relaxed);
+    }
 }
 
 /// Whether `addr` is a loopback address (the only kind served without a key).

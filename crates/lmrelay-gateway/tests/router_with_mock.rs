@@ -15,7 +15,10 @@ use serde_json::{Value, json};
 /// Starts a gateway over `yaml`, where `{mock}` stands for the mock's fault
 /// URL prefix (`http://addr/fault`).
 async fn gateway(mock: &MockHandle, yaml: &str) -> String {
-    let yaml = yaml.replace("{mock}", &format!("{}/fault", mock.base_url().trim_end_matches("/v1")));
+    let yaml = yaml.replace(
+        "{mock}",
+        &format!("{}/fault", mock.base_url().trim_end_matches("/v1")),
+    );
     let loaded = lmrelay_gateway::config::load_str(&yaml, "config.yaml").unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -178,7 +181,10 @@ async fn mock_a_429_cools_the_deployment_down_and_then_no_deployments_is_a_429()
     assert!((25..=30).contains(&retry_after), "{retry_after}");
     let v: Value = second.json().await.unwrap();
     let message = v["error"]["message"].as_str().unwrap();
-    assert!(message.starts_with("No deployments available for selected model, Try again in"), "{message}");
+    assert!(
+        message.starts_with("No deployments available for selected model, Try again in"),
+        "{message}"
+    );
     assert!(message.contains("Passed model=h"), "{message}");
     assert_eq!(mock.attempts("status=429,retry_after=30,reply=c"), 1);
     assert_eq!(mock.attempts("status=429,retry_after=30,reply=d"), 1);
@@ -205,9 +211,16 @@ async fn mock_a_stream_that_fails_before_its_first_chunk_falls_back_but_never_af
     let late = chat(&gw, "late", true).await;
     assert_eq!(late.status(), 200);
     let text = late.text().await.unwrap();
-    assert!(text.contains("\"error\""), "the mid-stream error reaches the client: {text}");
+    assert!(
+        text.contains("\"error\""),
+        "the mid-stream error reaches the client: {text}"
+    );
     assert_eq!(mock.attempts("midstream_error=2"), 1);
-    assert_eq!(mock.attempts("reply=streamed_backup"), 1, "no fallback after bytes were sent");
+    assert_eq!(
+        mock.attempts("reply=streamed_backup"),
+        1,
+        "no fallback after bytes were sent"
+    );
 }
 
 #[tokio::test]
@@ -222,7 +235,12 @@ async fn mock_unknown_models_and_wildcards() {
     let r = chat(&gw, "nope", false).await;
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
-    assert!(v["error"]["message"].as_str().unwrap().contains("Invalid model name passed in model=nope"));
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid model name passed in model=nope")
+    );
     let r = chat(&gw, "team/any-model", false).await;
     assert_eq!(r.status(), 200);
     let requests = mock.requests("reply=wild");

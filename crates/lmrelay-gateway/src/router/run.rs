@@ -230,9 +230,7 @@ impl Router {
                     deployment.record_usage(done, self.epoch, 1, 0);
                     let (failed, total) = deployment.record_outcome(done, false);
                     if self.should_cool_down(group, &deployment, &err, failed, total, done) {
-                        let cooldown = err
-                            .retry_after()
-                            .unwrap_or(self.settings.cooldown_time);
+                        let cooldown = err.retry_after().unwrap_or(self.settings.cooldown_time);
                         deployment.cool_down(done, cooldown);
                     }
                     tried.push(Arc::as_ptr(&deployment) as usize);
@@ -275,9 +273,10 @@ impl Router {
             return deployment.record_failure(now, self.settings.allowed_fails);
         }
         let status = err.status_code();
-        status == 429
-            || !(status == 408 || status == 409 || status == 429 || status >= 500)
-            || (total >= 5 && failed * 2 > total)
+        // 429 at once; 401 and 404 (not retryable) at once; otherwise when
+        // more than half of at least five calls this minute failed.
+        let retryable_status = matches!(status, 408 | 409 | 429) || status >= 500;
+        status == 429 || !retryable_status || (total >= 5 && failed * 2 > total)
     }
 
     /// LiteLLM's `should_retry_this_error`: retry a retryable failure while

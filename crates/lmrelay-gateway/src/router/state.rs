@@ -212,7 +212,10 @@ mod tests {
         assert!(!d.record_failure(t0 + Duration::from_secs(61), 1));
         assert_eq!(d.record_outcome(t0, false), (1, 1));
         assert_eq!(d.record_outcome(t0, true), (1, 2));
-        assert_eq!(d.record_outcome(t0 + Duration::from_secs(61), false), (1, 1));
+        assert_eq!(
+            d.record_outcome(t0 + Duration::from_secs(61), false),
+            (1, 1)
+        );
     }
 
     #[test]

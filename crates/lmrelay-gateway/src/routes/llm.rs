@@ -1,23 +1,30 @@
 //! The model endpoints: chat (streamed or not), text completions,
-//! embeddings and Anthropic's `/v1/messages`, each through the router.
+//! embeddings and Anthropic's `/v1/messages`, each through the router with
+//! the caller's limits, spend and metrics.
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Instant;
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
+use lmrelay::budget::Estimate;
 use lmrelay::{ChatStream, Request};
 use lmrelay_types::{
-    ChatCompletionChunk, ChatCompletionRequest, EmbeddingRequest, TextCompletionRequest,
+    ChatCompletionChunk, ChatCompletionRequest, EmbeddingRequest, StreamOptions,
+    TextCompletionRequest,
 };
+use rust_decimal::Decimal;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::accounting::{Call, Metered, Outcome};
+use super::guard::{ClientCredentials, check_credentials, read_body};
 use crate::headers::{self, CallInfo};
+use crate::keys::auth::Caller;
 use crate::router::{Served, Target, with_defaults};
 use crate::{AppState, GatewayError};
 
@@ -34,22 +41,30 @@ fn request<B: Serialize + DeserializeOwned>(
     target: &Target,
     body: B,
     stream: bool,
+    credentials: &ClientCredentials,
 ) -> lmrelay::Result<Request<B>> {
     let deployment = &target.deployment.config;
     let body = with_defaults(body, &deployment.defaults)
         .map_err(|err| lmrelay::Error::new(lmrelay::ErrorKind::BadRequest, err.to_string()))?;
+    let mut options = state.router().options(deployment, stream);
+    if let Some(base) = &credentials.api_base {
+        options.api_base = Some(base.clone());
+        if let Some(key) = &credentials.api_key {
+            options.api_key = Some(lmrelay::ApiKey::new(key.clone()));
+        }
+    }
     Ok(Request {
         model: target.model.clone(),
         body,
-        options: state.router().options(deployment, stream),
+        options,
     })
 }
 
 /// The headers of a served call.
-fn info<T>(served: &Served<T>, started: Instant, cost: Option<rust_decimal::Decimal>) -> CallInfo {
-    let total = started.elapsed();
+fn info<T>(served: &Served<T>, call: &Call, cost: Option<Decimal>) -> CallInfo {
+    let total = call.started().elapsed();
     CallInfo {
-        call_id: headers::call_id(),
+        call_id: call.call_id.clone(),
         model_id: Some(served.target.deployment.config.id.clone()),
         model_group: Some(served.group.clone()),
         api_base: served.target.deployment.config.api_base.clone(),
@@ -61,34 +76,75 @@ fn info<T>(served: &Served<T>, started: Instant, cost: Option<rust_decimal::Deci
     }
 }
 
+fn add_rate_headers(response: &mut Response, call: &Call) {
+    for (name, value) in call.rate_headers() {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.headers_mut().insert(*name, value);
+        }
+    }
+}
+
 /// A JSON answer with the call's headers.
-fn json_response<T: Serialize>(value: &T, info: &CallInfo) -> Response {
+fn json_response<T: Serialize>(value: &T, info: &CallInfo, call: &Call) -> Response {
     let mut response = axum::Json(value).into_response();
     headers::apply(response.headers_mut(), info);
+    add_rate_headers(&mut response, call);
     response
+}
+
+/// Finishes a call: settles it and shapes the answer or the error.
+fn finish<T>(
+    call: Call,
+    served: Result<Served<T>, GatewayError>,
+    answer: impl FnOnce(&Served<T>, &Call) -> (Response, Outcome),
+) -> Result<Response, GatewayError> {
+    match served {
+        Ok(served) => {
+            let (response, outcome) = answer(&served, &call);
+            call.succeed(&outcome);
+            Ok(response)
+        }
+        Err(err) => {
+            call.fail(&err);
+            Err(err)
+        }
+    }
 }
 
 /// `/v1/chat/completions`.
 pub async fn chat(
     State(state): State<Arc<AppState>>,
-    body: Bytes,
+    Extension(caller): Extension<Caller>,
+    body: Body,
 ) -> Result<Response, GatewayError> {
-    let started = Instant::now();
-    let body: ChatCompletionRequest = parse(&body)?;
+    let bytes = read_body(&state, body).await?;
+    let credentials = check_credentials(&bytes, &state.config().general.allowed_api_bases)?;
+    let body: ChatCompletionRequest = parse(&bytes)?;
     let model = body.model.clone();
+    let call = Call::begin(
+        &state,
+        caller,
+        "acompletion",
+        "/chat/completions",
+        &model,
+        |m| body.estimate_cost(m).unwrap_or_default(),
+    )?;
     if body.stream == Some(true) {
-        return chat_stream(state, body, started).await;
+        return chat_stream(state, body, call, credentials).await;
     }
     let served = state
         .router()
         .run(&model, 0, |target| {
-            let request = request(&state, &target, body.clone(), false);
+            let request = request(&state, &target, body.clone(), false, &credentials);
             let client = &state.client;
             async move { client.completion(request?).await }
         })
-        .await?;
-    let cost = served.value.cost();
-    Ok(json_response(&served.value, &info(&served, started, cost)))
+        .await;
+    finish(call, served, |served, call| {
+        let outcome = Outcome::of(served, served.value.usage.as_ref());
+        let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
+        (response, outcome)
+    })
 }
 
 /// Reads a stream's first item, so an attempt that fails before any byte
@@ -103,25 +159,78 @@ pub async fn first_chunk(
     }
 }
 
-async fn chat_stream(
-    state: Arc<AppState>,
+/// The upstream request asks for usage, so streamed calls are billed.
+fn with_usage(mut body: ChatCompletionRequest) -> (ChatCompletionRequest, bool) {
+    let wanted = body
+        .stream_options
+        .as_ref()
+        .and_then(|o| o.include_usage)
+        .unwrap_or(false);
+    let options = body
+        .stream_options
+        .get_or_insert_with(StreamOptions::default);
+    options.include_usage = Some(true);
+    (body, wanted)
+}
+
+type ChunkStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = lmrelay::Result<ChatCompletionChunk>> + Send>>;
+
+/// Serves a streamed chat call; returns the metered chunks and the headers.
+async fn stream_call(
+    state: &Arc<AppState>,
     body: ChatCompletionRequest,
-    started: Instant,
-) -> Result<Response, GatewayError> {
+    call: Call,
+    credentials: &ClientCredentials,
+) -> Result<(Metered<ChunkStream>, CallInfo), GatewayError> {
+    let (body, client_wants_usage) = with_usage(body);
     let model = body.model.clone();
     let served = state
         .router()
         .run(&model, 0, |target| {
-            let request = request(&state, &target, body.clone(), true);
+            let request = request(state, &target, body.clone(), true, credentials);
             let client = &state.client;
             async move { first_chunk(client.completion_stream(request?).await?).await }
         })
-        .await?;
-    let call = info(&served, started, None);
-    let (first, rest) = served.value;
+        .await;
+    let served = match served {
+        Ok(served) => served,
+        Err(err) => {
+            call.fail(&err);
+            return Err(err);
+        }
+    };
+    let info = info(&served, &call, None);
+    let Served {
+        value: (first, stream),
+        target,
+        group,
+        retries,
+        fallbacks,
+        upstream,
+    } = served;
+    let meta = Served {
+        value: (),
+        target,
+        group,
+        retries,
+        fallbacks,
+        upstream,
+    };
+    let chunks: ChunkStream = Box::pin(futures::stream::iter(first.map(Ok)).chain(stream));
+    Ok((Metered::new(chunks, call, &meta, client_wants_usage), info))
+}
+
+async fn chat_stream(
+    state: Arc<AppState>,
+    body: ChatCompletionRequest,
+    call: Call,
+    credentials: ClientCredentials,
+) -> Result<Response, GatewayError> {
+    let rate: Vec<(&'static str, String)> = call.rate_headers().to_vec();
+    let (metered, info) = stream_call(&state, body, call, &credentials).await?;
     // Errors after the first chunk become an error frame: the status is sent.
-    let frames = futures::stream::iter(first.map(Ok))
-        .chain(rest)
+    let frames = metered
         .map(|item| {
             let frame = match item {
                 Ok(chunk) => format!(
@@ -135,7 +244,13 @@ async fn chat_stream(
         .chain(futures::stream::once(async {
             Ok(Bytes::from_static(b"data: [DONE]\n\n"))
         }));
-    sse(Body::from_stream(frames), &call)
+    let mut response = sse(Body::from_stream(frames), &info)?;
+    for (name, value) in rate {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    Ok(response)
 }
 
 /// A `text/event-stream` response with the call's headers.
@@ -153,46 +268,76 @@ pub fn sse(body: Body, info: &CallInfo) -> Result<Response, GatewayError> {
 /// `/v1/completions`.
 pub async fn text(
     State(state): State<Arc<AppState>>,
-    body: Bytes,
+    Extension(caller): Extension<Caller>,
+    body: Body,
 ) -> Result<Response, GatewayError> {
-    let started = Instant::now();
-    let body: TextCompletionRequest = parse(&body)?;
+    let bytes = read_body(&state, body).await?;
+    let credentials = check_credentials(&bytes, &state.config().general.allowed_api_bases)?;
+    let body: TextCompletionRequest = parse(&bytes)?;
     let model = body.model.clone();
+    let call = Call::begin(
+        &state,
+        caller,
+        "atext_completion",
+        "/completions",
+        &model,
+        |m| body.estimate_cost(m).unwrap_or_default(),
+    )?;
     let served = state
         .router()
         .run(&model, 0, |target| {
-            let request = request(&state, &target, body.clone(), false);
+            let request = request(&state, &target, body.clone(), false, &credentials);
             let client = &state.client;
             async move { client.text_completion(request?).await }
         })
-        .await?;
-    let cost = served.value.cost();
-    Ok(json_response(&served.value, &info(&served, started, cost)))
+        .await;
+    finish(call, served, |served, call| {
+        let outcome = Outcome::of(served, served.value.usage.as_ref());
+        let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
+        (response, outcome)
+    })
 }
 
 /// `/v1/embeddings`.
 pub async fn embeddings(
     State(state): State<Arc<AppState>>,
-    body: Bytes,
+    Extension(caller): Extension<Caller>,
+    body: Body,
 ) -> Result<Response, GatewayError> {
-    let started = Instant::now();
-    let body: EmbeddingRequest = parse(&body)?;
+    let bytes = read_body(&state, body).await?;
+    let credentials = check_credentials(&bytes, &state.config().general.allowed_api_bases)?;
+    let body: EmbeddingRequest = parse(&bytes)?;
     let model = body.model.clone();
+    let call = Call::begin(&state, caller, "aembedding", "/embeddings", &model, |m| {
+        body.estimate_cost(m).unwrap_or_default()
+    })?;
     let served = state
         .router()
         .run(&model, 0, |target| {
-            let request = request(&state, &target, body.clone(), false);
+            let request = request(&state, &target, body.clone(), false, &credentials);
             let client = &state.client;
             async move { client.embedding(request?).await }
         })
-        .await?;
-    let cost = served.value.cost();
-    Ok(json_response(&served.value, &info(&served, started, cost)))
+        .await;
+    finish(call, served, |served, call| {
+        let usage = served.value.usage.as_ref().map(|u| lmrelay_types::Usage {
+            prompt_tokens: u.prompt_tokens,
+            total_tokens: u.total_tokens,
+            ..lmrelay_types::Usage::default()
+        });
+        let outcome = Outcome::of(served, usage.as_ref());
+        let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
+        (response, outcome)
+    })
 }
 
 /// `/v1/messages`: Anthropic's Messages API in front of any configured model.
-pub async fn anthropic_messages(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    match anthropic_answer(&state, &body).await {
+pub async fn anthropic_messages(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    body: Body,
+) -> Response {
+    match anthropic_answer(&state, caller, body).await {
         Ok(response) => response,
         Err(err) => {
             let (status, body) = crate::messages::error_body(&err);
@@ -208,39 +353,45 @@ pub async fn anthropic_messages(State(state): State<Arc<AppState>>, body: Bytes)
     }
 }
 
-async fn anthropic_answer(state: &AppState, body: &Bytes) -> Result<Response, GatewayError> {
-    let started = Instant::now();
-    let value: serde_json::Value = parse(body)?;
+async fn anthropic_answer(
+    state: &Arc<AppState>,
+    caller: Caller,
+    body: Body,
+) -> Result<Response, GatewayError> {
+    let bytes = read_body(state, body).await?;
+    let credentials = check_credentials(&bytes, &state.config().general.allowed_api_bases)?;
+    let value: serde_json::Value = parse(&bytes)?;
     let (openai, stream) = crate::messages::to_openai(&value)?;
     let model_name = openai.model.clone();
+    let call = Call::begin(
+        state,
+        caller,
+        "anthropic_messages",
+        "/v1/messages",
+        &model_name,
+        |m| openai.estimate_cost(m).unwrap_or_default(),
+    )?;
     if !stream {
         let served = state
             .router()
             .run(&model_name, 0, |target| {
-                let request = request(state, &target, openai.clone(), false);
+                let request = request(state, &target, openai.clone(), false, &credentials);
                 let client = &state.client;
                 async move { client.completion(request?).await }
             })
-            .await?;
-        let cost = served.value.cost();
-        let answer = crate::messages::to_anthropic(&served.value, &model_name);
-        return Ok(json_response(&answer, &info(&served, started, cost)));
+            .await;
+        return finish(call, served, |served, call| {
+            let outcome = Outcome::of(served, served.value.usage.as_ref());
+            let answer = crate::messages::to_anthropic(&served.value, &model_name);
+            let response = json_response(&answer, &info(served, call, Some(outcome.cost)), call);
+            (response, outcome)
+        });
     }
-    let served = state
-        .router()
-        .run(&model_name, 0, |target| {
-            let request = request(state, &target, openai.clone(), true);
-            let client = &state.client;
-            async move { first_chunk(client.completion_stream(request?).await?).await }
-        })
-        .await?;
-    let call = info(&served, started, None);
-    let (first, rest) = served.value;
-    let chunks = futures::stream::iter(first.map(Ok)).chain(rest);
+    let (metered, info) = stream_call(state, openai, call, &credentials).await?;
     let name = model_name.clone();
     let frames = futures::stream::unfold(
         (
-            Box::pin(chunks),
+            Box::pin(metered),
             Some(crate::messages::EventWriter::default()),
             false,
         ),
@@ -272,5 +423,5 @@ async fn anthropic_answer(state: &AppState, body: &Bytes) -> Result<Response, Ga
             }
         },
     );
-    sse(Body::from_stream(frames), &call)
+    sse(Body::from_stream(frames), &info)
 }

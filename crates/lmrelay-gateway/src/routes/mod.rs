@@ -1,15 +1,28 @@
-//! The HTTP surface: paths to handlers. Handlers stay thin; the work lives
-//! in the router, the config and the SDK.
+//! The HTTP surface: paths to handlers, behind the authentication layer.
+//! Handlers stay thin; the work lives in the router, the keys, the config
+//! and the SDK.
 
+mod accounting;
+mod guard;
 mod info;
+mod keys;
 pub mod llm;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
-use crate::AppState;
+use crate::{AppState, GatewayError};
+
+async fn not_found(uri: axum::http::Uri) -> GatewayError {
+    GatewayError::NotFound(format!(
+        "{} is not a route of this gateway: see /v1/chat/completions, /v1/completions, /v1/embeddings, \
+         /v1/messages, /v1/models, /health, /metrics, /key/* and /spend/logs",
+        uri.path()
+    ))
+}
 
 /// The gateway's HTTP application.
 pub fn app(state: Arc<AppState>) -> Router {
@@ -27,8 +40,18 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/models/{id}", get(info::model))
         .route("/model/info", get(info::model_info))
         .route("/v1/model/info", get(info::model_info))
+        .route("/health", get(info::health))
         .route("/health/liveliness", get(info::alive))
         .route("/health/liveness", get(info::alive))
         .route("/health/readiness", get(info::ready))
+        .route("/metrics", get(info::metrics))
+        .route("/key/generate", post(keys::generate))
+        .route("/key/info", get(keys::info))
+        .route("/key/update", post(keys::update))
+        .route("/key/delete", post(keys::delete))
+        .route("/key/list", get(keys::list))
+        .route("/spend/logs", get(keys::spend_logs))
+        .fallback(not_found)
+        .layer(from_fn_with_state(Arc::clone(&state), guard::auth))
         .with_state(state)
 }

@@ -1,0 +1,236 @@
+//! Prometheus metrics under LiteLLM's names (`litellm_*`, counters with
+//! `_total`), so existing dashboards keep working. Labels never hold a key
+//! or its hash: a key appears as its alias or `sk-...abcd`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::{Mutex, PoisonError};
+
+/// LiteLLM's latency buckets (seconds).
+const LATENCY_BUCKETS: &[f64] = &[
+    0.005, 0.00625, 0.0125, 0.025, 0.05, 0.1, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0,
+    5.5, 6.0, 6.5, 7.0, 7.5, 8.0, 8.5, 9.0, 9.5, 10.0, 15.0, 20.0, 25.0, 30.0, 60.0, 120.0, 180.0,
+    240.0, 300.0,
+];
+
+/// Finer buckets for the gateway's own overhead (seconds: 10 µs to 100 ms).
+const OVERHEAD_BUCKETS: &[f64] = &[
+    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
+    0.05, 0.1,
+];
+
+#[derive(Debug)]
+enum Value {
+    Counter(f64),
+    Histogram {
+        buckets: &'static [f64],
+        counts: Vec<u64>,
+        sum: f64,
+        count: u64,
+    },
+}
+
+/// Metric families and their series.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    series: Mutex<BTreeMap<(&'static str, String), Value>>,
+}
+
+/// HELP and TYPE text of each family.
+const FAMILIES: &[(&str, &str, &str)] = &[
+    (
+        "litellm_proxy_total_requests_metric_total",
+        "counter",
+        "Requests to the gateway, by model, key and status.",
+    ),
+    (
+        "litellm_proxy_failed_requests_metric_total",
+        "counter",
+        "Requests that failed, by model, key and status.",
+    ),
+    (
+        "litellm_request_total_latency_metric",
+        "histogram",
+        "Seconds from request to response end.",
+    ),
+    (
+        "litellm_llm_api_latency_metric",
+        "histogram",
+        "Seconds spent in the upstream call.",
+    ),
+    (
+        "litellm_llm_api_time_to_first_token_metric",
+        "histogram",
+        "Seconds to the first streamed chunk.",
+    ),
+    (
+        "litellm_overhead_latency_metric",
+        "histogram",
+        "Seconds the gateway added to a request.",
+    ),
+    (
+        "litellm_input_tokens_metric_total",
+        "counter",
+        "Prompt tokens.",
+    ),
+    (
+        "litellm_output_tokens_metric_total",
+        "counter",
+        "Completion tokens.",
+    ),
+    (
+        "litellm_total_tokens_metric_total",
+        "counter",
+        "Prompt plus completion tokens.",
+    ),
+    ("litellm_spend_metric_total", "counter", "USD spent."),
+    (
+        "litellm_deployment_cooled_down_total",
+        "counter",
+        "Deployments put in cooldown.",
+    ),
+];
+
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// `{a="x",b="y"}` from label pairs.
+pub fn labels(pairs: &[(&str, &str)]) -> String {
+    let inner: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+        .collect();
+    format!("{{{}}}", inner.join(","))
+}
+
+impl Metrics {
+    fn with(&self, f: impl FnOnce(&mut BTreeMap<(&'static str, String), Value>)) {
+        let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut series);
+    }
+
+    /// Adds `by` to a counter.
+    pub fn add(&self, name: &'static str, labels: String, by: f64) {
+        self.with(|series| {
+            if let Value::Counter(v) = series.entry((name, labels)).or_insert(Value::Counter(0.0)) {
+                *v += by;
+            }
+        });
+    }
+
+    /// Observes one value (seconds) in a histogram.
+    pub fn observe(&self, name: &'static str, labels: String, seconds: f64) {
+        let buckets = if name == "litellm_overhead_latency_metric" {
+            OVERHEAD_BUCKETS
+        } else {
+            LATENCY_BUCKETS
+        };
+        self.with(|series| {
+            let value = series
+                .entry((name, labels))
+                .or_insert_with(|| Value::Histogram {
+                    buckets,
+                    counts: vec![0; buckets.len()],
+                    sum: 0.0,
+                    count: 0,
+                });
+            if let Value::Histogram {
+                buckets,
+                counts,
+                sum,
+                count,
+            } = value
+            {
+                for (bound, c) in buckets.iter().zip(counts.iter_mut()) {
+                    if seconds <= *bound {
+                        *c += 1;
+                    }
+                }
+                *sum += seconds;
+                *count += 1;
+            }
+        });
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out = String::new();
+        for (family, kind, help) in FAMILIES {
+            let base = family.trim_end_matches("_total");
+            let _ = writeln!(out, "# HELP {base} {help}");
+            let _ = writeln!(out, "# TYPE {base} {kind}");
+            for ((name, labels), value) in series.range((*family, String::new())..) {
+                if name != family {
+                    break;
+                }
+                match value {
+                    Value::Counter(v) => {
+                        let _ = writeln!(out, "{name}{labels} {v}");
+                    }
+                    Value::Histogram {
+                        buckets,
+                        counts,
+                        sum,
+                        count,
+                    } => {
+                        let inner = labels.trim_start_matches('{').trim_end_matches('}');
+                        let sep = if inner.is_empty() { "" } else { "," };
+                        for (bound, c) in buckets.iter().zip(counts) {
+                            let _ =
+                                writeln!(out, "{name}_bucket{{{inner}{sep}le=\"{bound}\"}} {c}");
+                        }
+                        let _ = writeln!(out, "{name}_bucket{{{inner}{sep}le=\"+Inf\"}} {count}");
+                        let _ = writeln!(out, "{name}_sum{labels} {sum}");
+                        let _ = writeln!(out, "{name}_count{labels} {count}");
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_and_histograms_render_in_prometheus_text() {
+        let m = Metrics::default();
+        let l = labels(&[("requested_model", "g\"x"), ("status_code", "200")]);
+        m.add("litellm_proxy_total_requests_metric_total", l.clone(), 1.0);
+        m.add("litellm_proxy_total_requests_metric_total", l, 1.0);
+        m.observe(
+            "litellm_overhead_latency_metric",
+            labels(&[("model_group", "g")]),
+            0.000_03,
+        );
+        let text = m.render();
+        assert!(text.contains("litellm_proxy_total_requests_metric_total{requested_model=\"g\\\"x\",status_code=\"200\"} 2"), "{text}");
+        assert!(
+            text.contains("# TYPE litellm_proxy_total_requests_metric counter"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "litellm_overhead_latency_metric_bucket{model_group=\"g\",le=\"0.00005\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "litellm_overhead_latency_metric_bucket{model_group=\"g\",le=\"0.00001\"} 0"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("litellm_overhead_latency_metric_count{model_group=\"g\"} 1"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! What every request passes before a handler: authentication (as an axum
+//! middleware), the body size limit, and the refusal of client-supplied
+//! upstream credentials (`api_base`, `base_url` at any depth), LiteLLM's
+//! SSRF history.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::keys::auth::{Caller, authenticate};
+use crate::{AppState, GatewayError};
+
+/// Paths served without a key (LiteLLM's public routes).
+const PUBLIC: &[&str] = &[
+    "/health/liveliness",
+    "/health/liveness",
+    "/health/readiness",
+    "/metrics",
+    "/metrics/",
+];
+
+/// Authenticates the request and hands the [`Caller`] to the handler.
+pub async fn auth(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if PUBLIC.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
+    let caller = match state.keys() {
+        None => Ok(Caller::Open),
+        Some(keys) => authenticate(request.headers(), state.master.as_ref(), keys),
+    };
+    match caller {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+/// Reads a body up to the configured limit (413 in OpenAI's shape beyond it).
+pub async fn read_body(state: &AppState, body: Body) -> Result<Bytes, GatewayError> {
+    let limit = state.config().general.max_request_size;
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        GatewayError::PayloadTooLarge(format!(
+            "the request body is larger than {limit} bytes: send less, or raise \
+             general_settings.max_request_size_mb"
+        ))
+    })
+}
+
+/// Upstream credentials a client sent in the body, when the allow-list lets
+/// them through: `(api_base, api_key)` found at the top level.
+#[derive(Debug, Default)]
+pub struct ClientCredentials {
+    /// `api_base` / `base_url`, allowed by `general_settings.allowed_api_bases`.
+    pub api_base: Option<String>,
+    /// `api_key` (used only with an allowed `api_base`).
+    pub api_key: Option<String>,
+}
+
+const BANNED: &[&str] = &["api_base", "base_url"];
+
+fn find_banned<'v>(value: &'v Value, found: &mut Vec<(&'static str, &'v Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                if let Some(name) = BANNED.iter().find(|b| *b == key) {
+                    found.push((name, child));
+                }
+                find_banned(child, found);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| find_banned(item, found)),
+        _ => {}
+    }
+}
+
+/// Refuses `api_base` / `base_url` anywhere in a JSON body unless each is in
+/// `allowed`. A cheap byte scan skips bodies that cannot contain them.
+pub fn check_credentials(
+    body: &[u8],
+    allowed: &[String],
+) -> Result<ClientCredentials, GatewayError> {
+    let mentions = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+    if !mentions(b"\"api_base\"") && !mentions(b"\"base_url\"") {
+        return Ok(ClientCredentials::default());
+    }
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return Ok(ClientCredentials::default());
+    };
+    let mut found = Vec::new();
+    find_banned(&value, &mut found);
+    for (name, given) in &found {
+        let permitted = given.as_str().is_some_and(|url| {
+            let url = url.trim_end_matches('/');
+            allowed.iter().any(|a| a.trim_end_matches('/') == url)
+        });
+        if !permitted {
+            return Err(GatewayError::Unauthorized(format!(
+                "Authentication Error, Rejected Request: {name} is not allowed in request body. A client may \
+                 only name an upstream listed in general_settings.allowed_api_bases (it would otherwise receive \
+                 this gateway's provider keys)."
+            )));
+        }
+    }
+    let root = |k: &str| value.get(k).and_then(Value::as_str).map(str::to_owned);
+    Ok(ClientCredentials {
+        api_base: root("api_base").or_else(|| root("base_url")),
+        api_key: root("api_key"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_refused_at_any_depth_unless_allowed() {
+        let none: Vec<String> = Vec::new();
+        assert!(check_credentials(br#"{"model": "m", "messages": []}"#, &none).is_ok());
+        for body in [
+            r#"{"model": "m", "api_base": "http://169.254.169.254/"}"#,
+            r#"{"model": "m", "extra_body": {"base_url": "http://127.0.0.1:1"}}"#,
+            r#"{"model": "m", "metadata": [{"x": {"api_base": "http://[::1]/"}}]}"#,
+        ] {
+            let err = check_credentials(body.as_bytes(), &none)
+                .err()
+                .map(|e| (e.status(), e.to_string()));
+            let (status, text) = err.unwrap_or_default();
+            assert_eq!(status, 401, "{body}");
+            assert!(text.contains("is not allowed in request body"), "{text}");
+        }
+        let allowed = vec!["http://10.0.0.5:8080/v1".to_owned()];
+        let ok = check_credentials(
+            br#"{"api_base": "http://10.0.0.5:8080/v1/", "api_key": "k"}"#,
+            &allowed,
+        );
+        let creds = ok.unwrap_or_default();
+        assert_eq!(creds.api_base.as_deref(), Some("http://10.0.0.5:8080/v1/"));
+        assert_eq!(creds.api_key.as_deref(), Some("k"));
+        // Text that merely mentions the word is fine.
+        assert!(
+            check_credentials(
+                br#"{"messages": [{"content": "what is \"api_base\"?"}]}"#,
+                &none
+            )
+            .is_ok()
+        );
+    }
+}
