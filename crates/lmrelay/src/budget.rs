@@ -88,7 +88,7 @@ impl Budget {
 }
 
 /// Request bodies that can be priced before they are sent.
-pub trait Estimate {
+pub(crate) trait Estimate {
     /// The most this request can cost on `model`: its prompt tokens plus
     /// `max_tokens` (or the model's largest completion) at the model's prices.
     fn estimate_cost(&self, model: &str) -> Result<Decimal>;

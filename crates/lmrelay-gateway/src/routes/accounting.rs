@@ -94,15 +94,16 @@ fn now_ms() -> i64 {
 
 impl Call {
     /// Checks the caller may use `requested` and admits the request against
-    /// its key's limits; `estimate` prices the request on a model string
-    /// (asked only when the key has a budget).
+    /// its key's limits. `estimate` gives the request's (prompt, completion
+    /// allowance) tokens on a model string; it is asked only when the key has
+    /// a budget, and priced at the deployment's prices.
     pub fn begin(
         state: &Arc<AppState>,
         caller: Caller,
         call_type: &'static str,
         route: &'static str,
         requested: &str,
-        estimate: impl FnOnce(&str) -> Decimal,
+        estimate: impl FnOnce(&str) -> (u64, u64),
     ) -> Result<Self, GatewayError> {
         let started = Instant::now();
         let mut admission = None;
@@ -128,11 +129,20 @@ impl Call {
                     .router()
                     .group(requested)
                     .and_then(|(g, part)| {
-                        g.deployments
-                            .first()
-                            .map(|d| crate::router::Router::model_for(&d.config, part.as_deref()))
+                        g.deployments.first().map(|d| {
+                            let model =
+                                crate::router::Router::model_for(&d.config, part.as_deref());
+                            let (prompt, completion) = estimate(&model);
+                            let usage = Usage {
+                                prompt_tokens: prompt,
+                                completion_tokens: completion,
+                                total_tokens: prompt + completion,
+                                ..Usage::default()
+                            };
+                            price(&d.config, &model, &usage)
+                        })
                     })
-                    .map_or(Decimal::ZERO, |model| estimate(&model))
+                    .unwrap_or_default()
             } else {
                 Decimal::ZERO
             };

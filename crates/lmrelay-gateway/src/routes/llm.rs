@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use lmrelay::budget::Estimate;
+use lmrelay::tokens::CountInput;
 use lmrelay::{ChatStream, Request};
 use lmrelay_types::{
     ChatCompletionChunk, ChatCompletionRequest, EmbeddingRequest, StreamOptions,
@@ -127,7 +127,7 @@ pub async fn chat(
         "acompletion",
         "/chat/completions",
         &model,
-        |m| body.estimate_cost(m).unwrap_or_default(),
+        |m| chat_tokens(&body, m),
     )?;
     if body.stream == Some(true) {
         return chat_stream(state, body, call, credentials).await;
@@ -145,6 +145,27 @@ pub async fn chat(
         let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
         (response, outcome)
     })
+}
+
+/// Completion tokens a request may use: its `max_tokens`, else the
+/// model's largest completion, else 4096.
+fn allowance(model: &str, max_tokens: Option<u32>) -> u64 {
+    max_tokens.map(u64::from).unwrap_or_else(|| {
+        lmrelay::models::get_model_info(model, None)
+            .ok()
+            .and_then(|info| info.max_output_tokens.or(info.max_tokens))
+            .unwrap_or(4096)
+    })
+}
+
+/// (prompt, completion allowance) tokens of a chat request on `model`.
+fn chat_tokens(body: &ChatCompletionRequest, model: &str) -> (u64, u64) {
+    let prompt = lmrelay::tokens::count_chat_request(model, body).unwrap_or(0);
+    let choices = u64::from(body.n.unwrap_or(1).max(1));
+    (
+        prompt,
+        allowance(model, body.max_completion_tokens.or(body.max_tokens)) * choices,
+    )
 }
 
 /// Reads a stream's first item, so an attempt that fails before any byte
@@ -281,7 +302,20 @@ pub async fn text(
         "atext_completion",
         "/completions",
         &model,
-        |m| body.estimate_cost(m).unwrap_or_default(),
+        |m| {
+            let texts: Vec<&str> = match &body.prompt {
+                lmrelay_types::Prompt::One(text) => vec![text.as_str()],
+                lmrelay_types::Prompt::Many(texts) => texts.iter().map(String::as_str).collect(),
+            };
+            let prompt = texts
+                .iter()
+                .map(|t| lmrelay::tokens::token_counter(m, CountInput::Text(t)).unwrap_or(0))
+                .sum();
+            (
+                prompt,
+                allowance(m, body.max_tokens) * texts.len().max(1) as u64,
+            )
+        },
     )?;
     let served = state
         .router()
@@ -309,7 +343,11 @@ pub async fn embeddings(
     let body: EmbeddingRequest = parse(&bytes)?;
     let model = body.model.clone();
     let call = Call::begin(&state, caller, "aembedding", "/embeddings", &model, |m| {
-        body.estimate_cost(m).unwrap_or_default()
+        let text = serde_json::to_string(&body.input).unwrap_or_default();
+        (
+            lmrelay::tokens::token_counter(m, CountInput::Text(&text)).unwrap_or(0),
+            0,
+        )
     })?;
     let served = state
         .router()
@@ -369,7 +407,7 @@ async fn anthropic_answer(
         "anthropic_messages",
         "/v1/messages",
         &model_name,
-        |m| openai.estimate_cost(m).unwrap_or_default(),
+        |m| chat_tokens(&openai, m),
     )?;
     if !stream {
         let served = state
