@@ -16,6 +16,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const MASTER: &str = "sk-master-canary-7f3a9c";
+/// A stream of 60 chunks, 50 ms apart (3 s).
+const SLOW: &str = "chunks=60,chunk_ms=50";
 
 struct Gateway {
     url: String,
@@ -26,14 +28,24 @@ struct Gateway {
 }
 
 async fn gateway(mock: &MockHandle, extra: &str) -> Gateway {
+    gateway_with(mock, extra, lmrelay_gateway::ServeOptions::default()).await
+}
+
+async fn gateway_with(
+    mock: &MockHandle,
+    extra: &str,
+    options: lmrelay_gateway::ServeOptions,
+) -> Gateway {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("state.db");
     let yaml = format!(
         "model_list:\n\
          - model_name: g\n  litellm_params: {{model: openai/m, api_base: '{base}', api_key: upstream-canary-41d2, input_cost_per_token: 0.001, output_cost_per_token: 0.001}}\n\
          - model_name: other\n  litellm_params: {{model: openai/m, api_base: '{base}', api_key: upstream-canary-41d2}}\n\
+         - model_name: slow\n  litellm_params: {{model: openai/m, api_base: '{slow}', api_key: upstream-canary-41d2}}\n\
          general_settings:\n  master_key: {MASTER}\n  database_url: 'sqlite://{db}'\n{extra}",
         base = mock.base_url(),
+        slow = mock.fault_url(SLOW),
         db = db.display()
     );
     let loaded = lmrelay_gateway::config::load_str(&yaml, "config.yaml").unwrap();
@@ -44,7 +56,7 @@ async fn gateway(mock: &MockHandle, extra: &str) -> Gateway {
     let done = tokio::spawn(lmrelay_gateway::serve_with(
         listener,
         state,
-        lmrelay_gateway::ServeOptions::default(),
+        options,
         async {
             let _ = stopped.await;
         },
@@ -468,5 +480,142 @@ async fn mock_spend_logs_are_flushed_on_shutdown_and_metrics_count_calls() {
     assert_eq!(
         streamed, 4,
         "the streamed call is billed from the upstream's usage too: {rows:?}"
+    );
+}
+
+async fn open_stream(gw: &Gateway, key: &str) -> reqwest::Response {
+    let r = http()
+        .post(format!("{}/v1/chat/completions", gw.url))
+        .bearer_auth(key)
+        .json(&json!({"model": "slow", "stream": true, "messages": [{"role": "user", "content": "Hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    if r.status() != 200 {
+        panic!("{}", r.text().await.unwrap());
+    }
+    r
+}
+
+async fn read_chunks(r: &mut reqwest::Response, n: usize) -> String {
+    let mut text = String::new();
+    while text.matches("data: ").count() < n {
+        match r.chunk().await.unwrap() {
+            Some(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),
+            None => break,
+        }
+    }
+    text
+}
+
+#[tokio::test]
+async fn mock_a_client_disconnect_closes_the_upstream_promptly_and_bills_what_was_produced() {
+    let mock = mock_provider::start().await.unwrap();
+    let gw = gateway(&mock, "").await;
+    let key = generate(&gw, json!({})).await;
+    let mut r = open_stream(&gw, &key).await;
+    read_chunks(&mut r, 6).await;
+    let left = std::time::Instant::now();
+    drop(r);
+    let close = loop {
+        if let Some(close) = mock.stream_closes(SLOW).first().copied() {
+            break close;
+        }
+        assert!(
+            left.elapsed() < std::time::Duration::from_secs(5),
+            "the upstream stream was never closed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    let after = close.at.saturating_duration_since(left);
+    println!(
+        "upstream closed {after:?} after the client left, {} chunks sent",
+        close.chunks_sent
+    );
+    // The mock notices at its next send (chunks are 50 ms apart).
+    assert!(
+        after < std::time::Duration::from_millis(500),
+        "upstream closed {after:?} after the client left"
+    );
+    assert!(close.chunks_sent < 30, "{close:?}");
+    let logs: Value = http()
+        .get(format!("{}/spend/logs?api_key={key}", gw.url))
+        .bearer_auth(MASTER)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let row = &logs[0];
+    assert_eq!(row["status"], "failure", "{logs}");
+    let billed = row["completion_tokens"].as_u64().unwrap();
+    assert!(
+        (5..=close.chunks_sent as u64 + 1).contains(&billed),
+        "billed {billed} for {close:?}"
+    );
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn mock_shutdown_drains_an_in_flight_stream_then_flushes_its_spend() {
+    let mock = mock_provider::start().await.unwrap();
+    let gw = gateway(&mock, "").await;
+    let key = generate(&gw, json!({})).await;
+    let mut r = open_stream(&gw, &key).await;
+    read_chunks(&mut r, 2).await;
+    let reader = tokio::spawn(async move {
+        let mut rest = String::new();
+        while let Some(bytes) = r.chunk().await.unwrap() {
+            rest.push_str(&String::from_utf8_lossy(&bytes));
+        }
+        rest
+    });
+    let (db, _dir) = gw.shutdown().await;
+    let rest = reader.await.unwrap();
+    assert!(
+        rest.ends_with("data: [DONE]\n\n"),
+        "the stream was cut: {rest}"
+    );
+    let store = lmrelay_gateway::store::SqliteStore::open(&db)
+        .await
+        .unwrap();
+    let rows = lmrelay_gateway::store::Store::spend_logs(&store, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, "success");
+    assert_eq!(rows[0].completion_tokens, 60);
+}
+
+#[tokio::test]
+async fn mock_shutdown_cuts_streams_past_the_drain_deadline_and_still_bills_them() {
+    let mock = mock_provider::start().await.unwrap();
+    let options = lmrelay_gateway::ServeOptions {
+        drain_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let gw = gateway_with(&mock, "", options).await;
+    let key = generate(&gw, json!({})).await;
+    let mut r = open_stream(&gw, &key).await;
+    read_chunks(&mut r, 3).await;
+    let started = std::time::Instant::now();
+    let (db, _dir) = gw.shutdown().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let store = lmrelay_gateway::store::SqliteStore::open(&db)
+        .await
+        .unwrap();
+    let rows = lmrelay_gateway::store::Store::spend_logs(&store, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "the cut stream still has its spend row");
+    assert_eq!(rows[0].status, "failure");
+    assert!(
+        rows[0].completion_tokens >= 2 && rows[0].completion_tokens < 60,
+        "{rows:?}"
     );
 }

@@ -48,6 +48,42 @@ pub struct RecordedRequest {
 struct SpecState {
     attempts: usize,
     requests: Vec<RecordedRequest>,
+    closes: Vec<StreamClose>,
+}
+
+/// A stream the client stopped reading: when the mock noticed, and how many
+/// content chunks it had sent by then.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamClose {
+    /// When the mock's send failed (the connection was gone).
+    pub at: std::time::Instant,
+    /// Content chunks sent before.
+    pub chunks_sent: usize,
+}
+
+/// Where a stream reports that its client went away.
+#[derive(Clone)]
+struct CloseHook {
+    shared: Arc<Shared>,
+    spec: String,
+}
+
+impl CloseHook {
+    fn closed(&self, chunks_sent: usize) {
+        let mut specs = self
+            .shared
+            .specs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        specs
+            .entry(self.spec.clone())
+            .or_default()
+            .closes
+            .push(StreamClose {
+                at: std::time::Instant::now(),
+                chunks_sent,
+            });
+    }
 }
 
 /// How many requests per spec are kept for inspection.
@@ -105,6 +141,19 @@ impl MockHandle {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         specs.get(spec).map_or(0, |s| s.attempts)
+    }
+
+    /// Streams under `spec` whose client went away before the end.
+    pub fn stream_closes(&self, spec: &str) -> Vec<StreamClose> {
+        let specs = self
+            .shared
+            .specs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        specs
+            .get(spec)
+            .map(|s| s.closes.clone())
+            .unwrap_or_default()
     }
 
     /// The last requests received under `spec` (at most 64).
@@ -255,7 +304,11 @@ async fn plain(
     body: Bytes,
 ) -> Response {
     shared.record("", None);
-    respond(&endpoint, &FaultSpec::default(), 1, "", &body).await
+    let hook = CloseHook {
+        shared: Arc::clone(&shared),
+        spec: String::new(),
+    };
+    respond(&endpoint, &FaultSpec::default(), 1, "", &body, hook).await
 }
 
 /// Azure's deployment route under a fault spec.
@@ -304,7 +357,11 @@ async fn faulty(
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("")
         .to_owned();
-    respond(&endpoint, &spec, attempt, &bearer, &body).await
+    let hook = CloseHook {
+        shared: Arc::clone(&shared),
+        spec: spec_text.clone(),
+    };
+    respond(&endpoint, &spec, attempt, &bearer, &body, hook).await
 }
 
 fn error(status: StatusCode, body: String) -> Response {
@@ -317,6 +374,7 @@ async fn respond(
     attempt: usize,
     bearer: &str,
     body: &[u8],
+    hook: CloseHook,
 ) -> Response {
     if let Some(delay) = spec.first_byte {
         tokio::time::sleep(delay).await;
@@ -372,7 +430,7 @@ async fn respond(
                 .pointer("/stream_options/include_usage")
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
-            stream(spec.clone(), model, reply, include_usage)
+            stream(spec.clone(), model, reply, include_usage, hook)
         }
         "chat/completions" => json_response(replies::chat_response(&model, &reply)),
         "messages" => dialects::anthropic(&request, &reply),
@@ -430,7 +488,13 @@ fn failure(spec: &FaultSpec, bearer: &str) -> Response {
 
 type Frame = Result<Bytes, std::io::Error>;
 
-fn stream(spec: FaultSpec, model: String, reply: String, include_usage: bool) -> Response {
+fn stream(
+    spec: FaultSpec,
+    model: String,
+    reply: String,
+    include_usage: bool,
+    hook: CloseHook,
+) -> Response {
     let (tx, rx) = tokio::sync::mpsc::channel::<Frame>(16);
     tokio::spawn(async move {
         let end = if spec.crlf { "\r\n" } else { "\n" };
@@ -479,6 +543,7 @@ fn stream(spec: FaultSpec, model: String, reply: String, include_usage: bool) ->
             }
             let chunk = replies::chunk(&model, json!({"content": piece}), None);
             if tx.send(frame(&chunk)).await.is_err() {
+                hook.closed(index);
                 return;
             }
         }
