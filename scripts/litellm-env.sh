@@ -58,7 +58,7 @@ typing_extensions==4.15.0 urllib3==2.6.3 yarl==1.23.0 zipp==3.23.0
 boto3==1.42.73 botocore==1.42.73 s3transfer==0.16.0 jmespath==1.1.0
 python-dateutil==2.9.0.post0 six==1.17.0
 google-auth==2.49.1 pyasn1-modules==0.4.2 pyasn1==0.6.3 cryptography==46.0.5
-cffi==2.0.0 pycparser==3.0"
+cffi==2.0.0 pycparser==3.0 docstring_parser==0.18.0"
 # LiteLLM signs Bedrock calls with botocore and reads AWS credentials through
 # boto3, which it does not depend on: the oracle installs them (release-day
 # versions) so the Bedrock differential tests can run. Likewise vertex_ai/
@@ -66,7 +66,9 @@ cffi==2.0.0 pycparser==3.0"
 # google-auth (google.oauth2.service_account + google.auth.transport.requests),
 # also not a litellm dependency: release-day google-auth 2.49.1 needs only
 # pyasn1-modules and cryptography (no longer rsa or cachetools).
-EXTRA_1_82_6="boto3==1.42.73 google-auth==2.49.1"
+# The gateway's client tests use the official anthropic SDK against
+# /v1/messages: 0.86.0 is the release of the same week (2026-03-18).
+EXTRA_1_82_6="boto3==1.42.73 google-auth==2.49.1 anthropic==0.86.0"
 # Changing the recipe (pins or extras) invalidates a cached venv of the same
 # version.
 RECIPE="litellm==$VERSION recipe-1 $(printf '%s\n%s' "$CONSTRAINTS_1_82_6" "$EXTRA_1_82_6" | cksum | cut -d' ' -f1)"

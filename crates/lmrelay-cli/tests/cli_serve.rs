@@ -16,7 +16,8 @@ use predicates::prelude::*;
 
 fn lmrelay() -> Command {
     let mut cmd = Command::cargo_bin("lmrelay").unwrap();
-    cmd.env_remove("LITELLM_MASTER_KEY").env_remove("DATABASE_URL");
+    cmd.env_remove("LITELLM_MASTER_KEY")
+        .env_remove("DATABASE_URL");
     cmd
 }
 
@@ -73,7 +74,15 @@ fn check_fails_on_a_wrong_value_with_its_path_and_fix() {
 #[test]
 fn a_public_address_needs_a_master_key_or_insecure() {
     lmrelay()
-        .args(["serve", "--model", "llamafile/x", "--host", "0.0.0.0", "--port", "0"])
+        .args([
+            "serve",
+            "--model",
+            "llamafile/x",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
@@ -102,7 +111,9 @@ fn mock_serve_with_a_master_key_listens_publicly_and_exits_cleanly_on_sigterm() 
         ),
     );
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lmrelay"))
-        .args(["serve", "--config", &config, "--host", "0.0.0.0", "--port", "0"])
+        .args([
+            "serve", "--config", &config, "--host", "0.0.0.0", "--port", "0",
+        ])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -116,7 +127,9 @@ fn mock_serve_with_a_master_key_listens_publicly_and_exits_cleanly_on_sigterm() 
         reqwest::Client::new()
             .post(format!("{url}/v1/chat/completions"))
             .bearer_auth("sk-cli-master")
-            .json(&serde_json::json!({"model": "g", "messages": [{"role": "user", "content": "Hi"}]}))
+            .json(
+                &serde_json::json!({"model": "g", "messages": [{"role": "user", "content": "Hi"}]}),
+            )
             .send()
             .await
             .unwrap()
