@@ -165,3 +165,90 @@ fn real_model_through_the_gateway() {
         String::from_utf8(direct).unwrap()
     );
 }
+
+#[test]
+fn real_model_through_a_litellm_config_with_keys_and_spend_logs() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "model_list:\n  - model_name: local\n    litellm_params:\n      model: llamafile/smollm2\n      \
+             api_base: {}\n      timeout: 60\n\
+             general_settings:\n  master_key: sk-e2e-master\n  database_url: 'sqlite://{}/state.db'\n",
+            base_url(),
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lmrelay"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let gateway = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (reply, rows) = runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let key: serde_json::Value = http
+            .post(format!("{gateway}/key/generate"))
+            .bearer_auth("sk-e2e-master")
+            .json(&serde_json::json!({"models": ["local"], "max_budget": 1}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let key = key["key"].as_str().unwrap().to_owned();
+        let reply: serde_json::Value = http
+            .post(format!("{gateway}/v1/chat/completions"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({
+                "model": "local", "temperature": 0, "max_tokens": 16,
+                "messages": [{"role": "user", "content": "Name a fruit."}],
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let rows: serde_json::Value = http
+            .get(format!("{gateway}/spend/logs?api_key={key}"))
+            .bearer_auth("sk-e2e-master")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (reply, rows)
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = reply["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(!text.trim().is_empty(), "{reply}");
+    let row = &rows[0];
+    assert_eq!(row["status"], "success", "{rows}");
+    assert_eq!(row["model_group"], "local");
+    assert_eq!(
+        row["prompt_tokens"], reply["usage"]["prompt_tokens"],
+        "{rows}"
+    );
+    assert!(row["completion_tokens"].as_u64().unwrap() > 0, "{rows}");
+    assert_eq!(row["spend"], 0.0, "a local model costs nothing: {rows}");
+}
