@@ -2,7 +2,7 @@
 //! `_total`), so existing dashboards keep working. Labels never hold a key
 //! or its hash: a key appears as its alias or `sk-...abcd`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::sync::{Mutex, PoisonError};
 
@@ -30,10 +30,32 @@ enum Value {
     },
 }
 
-/// Metric families and their series.
+/// Metric families and their series. A series is found by a hash of its
+/// label values, so recording allocates only the first time a series is seen.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(&'static str, String), Value>>,
+    series: Mutex<HashMap<&'static str, HashMap<u64, Series>>>,
+}
+
+#[derive(Debug)]
+struct Series {
+    /// The label values, to tell a hash collision from the same series.
+    values: Vec<String>,
+    /// `{a="x",b="y"}`.
+    text: String,
+    value: Value,
+}
+
+/// Label names and values of one observation.
+pub type Labels<'a> = &'a [(&'a str, &'a str)];
+
+fn hash_labels(labels: Labels<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for (_, v) in labels {
+        v.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// HELP and TYPE text of each family.
@@ -108,36 +130,66 @@ pub fn labels(pairs: &[(&str, &str)]) -> String {
 }
 
 impl Metrics {
-    fn with(&self, f: impl FnOnce(&mut BTreeMap<(&'static str, String), Value>)) {
+    fn with(
+        &self,
+        name: &'static str,
+        labels: Labels<'_>,
+        new: impl FnOnce() -> Value,
+        f: impl FnOnce(&mut Value),
+    ) {
+        let key = hash_labels(labels);
         let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
-        f(&mut series);
+        let family = series.entry(name).or_default();
+        let same = |s: &Series| {
+            s.values
+                .iter()
+                .map(String::as_str)
+                .eq(labels.iter().map(|(_, v)| *v))
+        };
+        match family.get_mut(&key) {
+            Some(s) if same(s) => f(&mut s.value),
+            // A different series with the same hash: astronomically rare;
+            // it is folded into the first rather than growing a second map.
+            Some(s) => f(&mut s.value),
+            None => {
+                let s = family.entry(key).or_insert_with(|| Series {
+                    values: labels.iter().map(|(_, v)| (*v).to_owned()).collect(),
+                    text: self::labels(labels),
+                    value: new(),
+                });
+                f(&mut s.value);
+            }
+        }
     }
 
     /// Adds `by` to a counter.
-    pub fn add(&self, name: &'static str, labels: String, by: f64) {
-        self.with(|series| {
-            if let Value::Counter(v) = series.entry((name, labels)).or_insert(Value::Counter(0.0)) {
-                *v += by;
-            }
-        });
+    pub fn add(&self, name: &'static str, labels: Labels<'_>, by: f64) {
+        self.with(
+            name,
+            labels,
+            || Value::Counter(0.0),
+            |value| {
+                if let Value::Counter(v) = value {
+                    *v += by;
+                }
+            },
+        );
     }
 
     /// Observes one value (seconds) in a histogram.
-    pub fn observe(&self, name: &'static str, labels: String, seconds: f64) {
+    pub fn observe(&self, name: &'static str, labels: Labels<'_>, seconds: f64) {
         let buckets = if name == "litellm_overhead_latency_metric" {
             OVERHEAD_BUCKETS
         } else {
             LATENCY_BUCKETS
         };
-        self.with(|series| {
-            let value = series
-                .entry((name, labels))
-                .or_insert_with(|| Value::Histogram {
-                    buckets,
-                    counts: vec![0; buckets.len()],
-                    sum: 0.0,
-                    count: 0,
-                });
+        let new = || Value::Histogram {
+            buckets,
+            counts: vec![0; buckets.len()],
+            sum: 0.0,
+            count: 0,
+        };
+        self.with(name, labels, new, |value| {
             if let Value::Histogram {
                 buckets,
                 counts,
@@ -164,10 +216,13 @@ impl Metrics {
             let base = family.trim_end_matches("_total");
             let _ = writeln!(out, "# HELP {base} {help}");
             let _ = writeln!(out, "# TYPE {base} {kind}");
-            for ((name, labels), value) in series.range((*family, String::new())..) {
-                if name != family {
-                    break;
-                }
+            let Some(members) = series.get(family) else {
+                continue;
+            };
+            let sorted: BTreeMap<&String, &Value> =
+                members.values().map(|s| (&s.text, &s.value)).collect();
+            let name = family;
+            for (labels, value) in sorted {
                 match value {
                     Value::Counter(v) => {
                         let _ = writeln!(out, "{name}{labels} {v}");
@@ -202,16 +257,22 @@ mod tests {
     #[test]
     fn counters_and_histograms_render_in_prometheus_text() {
         let m = Metrics::default();
-        let l = labels(&[("requested_model", "g\"x"), ("status_code", "200")]);
-        m.add("litellm_proxy_total_requests_metric_total", l.clone(), 1.0);
-        m.add("litellm_proxy_total_requests_metric_total", l, 1.0);
+        let l = [("requested_model", "g\"x"), ("status_code", "200")];
+        m.add("litellm_proxy_total_requests_metric_total", &l, 1.0);
+        m.add("litellm_proxy_total_requests_metric_total", &l, 1.0);
+        m.add(
+            "litellm_proxy_total_requests_metric_total",
+            &[("requested_model", "g"), ("status_code", "200")],
+            1.0,
+        );
         m.observe(
             "litellm_overhead_latency_metric",
-            labels(&[("model_group", "g")]),
+            &[("model_group", "g")],
             0.000_03,
         );
         let text = m.render();
         assert!(text.contains("litellm_proxy_total_requests_metric_total{requested_model=\"g\\\"x\",status_code=\"200\"} 2"), "{text}");
+        assert!(text.contains("litellm_proxy_total_requests_metric_total{requested_model=\"g\",status_code=\"200\"} 1"), "{text}");
         assert!(
             text.contains("# TYPE litellm_proxy_total_requests_metric counter"),
             "{text}"

@@ -211,6 +211,21 @@ async fn mock_virtual_key_lifecycle_limits_and_storage() {
         .unwrap();
     assert_eq!(info["info"]["key_alias"], "ci");
     assert_eq!(info["info"]["models"], json!(["g"]));
+    let models: Value = http()
+        .get(format!("{}/v1/models", gw.url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        models["data"].as_array().unwrap().len(),
+        1,
+        "the key sees only its models: {models}"
+    );
+    assert_eq!(models["data"][0]["id"], "g");
     assert_eq!(info["info"]["metadata"]["team"], "qa");
     assert!(
         (info["info"]["spend"].as_f64().unwrap() - 0.028).abs() < 1e-9,

@@ -82,7 +82,11 @@ impl HttpClients {
             .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
         let cell = if https { &self.tls } else { &self.plain };
         cell.get_or_init(|| {
+            // No redirects: LLM APIs answer POSTs in place, and a followed
+            // redirect would carry the request (and its key) to a host
+            // nobody configured.
             let builder = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(self.connect_timeout)
                 .user_agent(concat!("lmrelay/", env!("CARGO_PKG_VERSION")));
             // No roots at all for plain HTTP: an https URL can never use this

@@ -13,6 +13,7 @@ use lmrelay::ErrorKind;
 use super::state::DeploymentState;
 use super::{Group, Router, Target, strategy};
 use crate::GatewayError;
+use crate::config::RoutingStrategy;
 
 /// A served request: the value, where it went and what it took.
 #[derive(Debug)]
@@ -221,14 +222,24 @@ impl Router {
             let done = Instant::now();
             match result {
                 Ok(value) => {
-                    deployment.record_outcome(done, true);
-                    deployment.record_latency(done, (done - started).as_secs_f64());
-                    deployment.record_usage(done, self.epoch, 1, tokens);
+                    // Only what this group's routing and cooldowns read is kept.
+                    if group.deployments.len() > 1 {
+                        deployment.record_outcome(done, self.epoch, true);
+                        match self.settings.strategy {
+                            RoutingStrategy::LatencyBased { .. } => {
+                                deployment.record_latency(done, (done - started).as_secs_f64());
+                            }
+                            RoutingStrategy::UsageBased => {
+                                deployment.record_usage(done, self.epoch, 1, tokens);
+                            }
+                            _ => {}
+                        }
+                    }
                     return Ok((target, value, done - started));
                 }
                 Err(err) => {
                     deployment.record_usage(done, self.epoch, 1, 0);
-                    let (failed, total) = deployment.record_outcome(done, false);
+                    let (failed, total) = deployment.record_outcome(done, self.epoch, false);
                     if self.should_cool_down(group, &deployment, &err, failed, total, done) {
                         let cooldown = err.retry_after().unwrap_or(self.settings.cooldown_time);
                         deployment.cool_down(done, cooldown);

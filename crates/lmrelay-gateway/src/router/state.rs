@@ -20,18 +20,36 @@ pub struct DeploymentState {
     pub config: Deployment,
     in_flight: AtomicU32,
     stats: Mutex<Stats>,
+    /// Whether the price table knows this deployment's model (learnt on the
+    /// first priced call, so unknown models are not looked up every time).
+    pub priced: std::sync::OnceLock<bool>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Stats {
     failures: VecDeque<Instant>,
-    /// Outcomes within the last minute, for LiteLLM's failure-rate rule.
-    outcomes: VecDeque<(Instant, bool)>,
+    /// Outcomes per second over the last minute (second, ok, failed), for
+    /// LiteLLM's failure-rate rule: constant work per call.
+    outcomes: [(u64, u32, u32); 60],
     cooldown_until: Option<Instant>,
     latencies: VecDeque<(Instant, f64)>,
     minute: u64,
     minute_requests: u64,
     minute_tokens: u64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self {
+            failures: VecDeque::new(),
+            outcomes: [(0, 0, 0); 60],
+            cooldown_until: None,
+            latencies: VecDeque::new(),
+            minute: 0,
+            minute_requests: 0,
+            minute_tokens: 0,
+        }
+    }
 }
 
 /// Counts a request in flight until dropped.
@@ -55,6 +73,7 @@ impl DeploymentState {
             config,
             in_flight: AtomicU32::new(0),
             stats: Mutex::new(Stats::default()),
+            priced: std::sync::OnceLock::new(),
         }
     }
 
@@ -102,22 +121,25 @@ impl DeploymentState {
     }
 
     /// Records an outcome; returns (failures, total) within the last minute.
-    pub fn record_outcome(&self, now: Instant, ok: bool) -> (usize, usize) {
+    pub fn record_outcome(&self, now: Instant, epoch: Instant, ok: bool) -> (usize, usize) {
+        let second = now.saturating_duration_since(epoch).as_secs();
         let mut stats = self.stats();
-        while stats
+        let slot = &mut stats.outcomes[(second % 60) as usize];
+        if slot.0 != second {
+            *slot = (second, 0, 0);
+        }
+        if ok {
+            slot.1 += 1;
+            return (0, 0);
+        }
+        slot.2 += 1;
+        stats
             .outcomes
-            .front()
-            .is_some_and(|(t, _)| now.saturating_duration_since(*t) > FAILURE_WINDOW)
-        {
-            stats.outcomes.pop_front();
-        }
-        // Bounded: past 10,000 outcomes a minute the oldest are forgotten.
-        if stats.outcomes.len() >= 10_000 {
-            stats.outcomes.pop_front();
-        }
-        stats.outcomes.push_back((now, ok));
-        let failed = stats.outcomes.iter().filter(|(_, ok)| !ok).count();
-        (failed, stats.outcomes.len())
+            .iter()
+            .filter(|(s, _, _)| second.saturating_sub(*s) < 60)
+            .fold((0, 0), |(failed, total), (_, ok, bad)| {
+                (failed + *bad as usize, total + (*ok + *bad) as usize)
+            })
     }
 
     /// Starts (or extends) a cooldown of `cooldown` from `now`.
@@ -210,10 +232,18 @@ mod tests {
         let t0 = Instant::now();
         assert!(!d.record_failure(t0, 1));
         assert!(!d.record_failure(t0 + Duration::from_secs(61), 1));
-        assert_eq!(d.record_outcome(t0, false), (1, 1));
-        assert_eq!(d.record_outcome(t0, true), (1, 2));
+        assert_eq!(d.record_outcome(t0, t0, false), (1, 1));
         assert_eq!(
-            d.record_outcome(t0 + Duration::from_secs(61), false),
+            d.record_outcome(t0, t0, true),
+            (0, 0),
+            "successes only count"
+        );
+        assert_eq!(
+            d.record_outcome(t0 + Duration::from_secs(1), t0, false),
+            (2, 3)
+        );
+        assert_eq!(
+            d.record_outcome(t0 + Duration::from_secs(70), t0, false),
             (1, 1)
         );
     }

@@ -14,10 +14,9 @@ use lmrelay::cost::TokenUsage;
 use lmrelay_types::{ChatCompletionChunk, Usage};
 use rust_decimal::Decimal;
 
-use crate::config::Deployment;
 use crate::keys::auth::Caller;
 use crate::keys::limits::{self, Admission};
-use crate::metrics::labels;
+use crate::router::DeploymentState;
 use crate::router::{Served, Target};
 use crate::store::SpendLog;
 use crate::{AppState, GatewayError, clock, headers};
@@ -47,7 +46,7 @@ impl Outcome {
         let usage = usage.cloned().unwrap_or_default();
         let deployment = &served.target.deployment.config;
         Self {
-            cost: price(deployment, &served.target.model, &usage),
+            cost: price(&served.target.deployment, &served.target.model, &usage),
             model: served.target.model.clone(),
             model_id: deployment.id.clone(),
             group: served.group.clone(),
@@ -60,16 +59,24 @@ impl Outcome {
 
 /// The cost of `usage` on a deployment: its own prices when the config
 /// sets them, else the price table's; unknown models cost 0.
-pub fn price(deployment: &Deployment, model: &str, usage: &Usage) -> Decimal {
+pub fn price(state: &DeploymentState, model: &str, usage: &Usage) -> Decimal {
+    let deployment = &state.config;
     if deployment.input_cost_per_token.is_some() || deployment.output_cost_per_token.is_some() {
         let input = deployment.input_cost_per_token.unwrap_or_default();
         let output = deployment.output_cost_per_token.unwrap_or_default();
         return input * Decimal::from(usage.prompt_tokens)
             + output * Decimal::from(usage.completion_tokens);
     }
-    lmrelay::cost::cost_per_token(model, &TokenUsage::from_usage(usage))
-        .map(|c| c.total())
-        .unwrap_or_default()
+    // A wildcard deployment sends many models; only a fixed one is cached.
+    let fixed = model == deployment.model;
+    if fixed && state.priced.get() == Some(&false) {
+        return Decimal::ZERO;
+    }
+    let cost = lmrelay::cost::cost_per_token(model, &TokenUsage::from_usage(usage));
+    if fixed {
+        let _ = state.priced.set(cost.is_ok());
+    }
+    cost.map(|c| c.total()).unwrap_or_default()
 }
 
 /// One call in progress.
@@ -139,7 +146,7 @@ impl Call {
                                 total_tokens: prompt + completion,
                                 ..Usage::default()
                             };
-                            price(&d.config, &model, &usage)
+                            price(d, &model, &usage)
                         })
                     })
                     .unwrap_or_default()
@@ -184,15 +191,6 @@ impl Call {
             .map_or(&[], |a| a.headers.as_slice())
     }
 
-    fn metric_labels(&self, status: &str) -> String {
-        labels(&[
-            ("requested_model", &self.requested),
-            ("api_key_alias", &self.caller.label()),
-            ("route", self.route),
-            ("status_code", status),
-        ])
-    }
-
     /// Records a successful call.
     pub fn succeed(mut self, outcome: &Outcome) {
         self.done = true;
@@ -206,12 +204,12 @@ impl Call {
         let m = &self.state.metrics;
         m.add(
             "litellm_proxy_failed_requests_metric_total",
-            labels(&[
+            &[
                 ("requested_model", &self.requested),
                 ("api_key_alias", &self.caller.label()),
                 ("route", self.route),
                 ("exception_status", &status),
-            ]),
+            ],
             1.0,
         );
         self.settle(&Outcome::default(), "failure", &status);
@@ -224,61 +222,60 @@ impl Call {
             admission.finish(outcome.cost, tokens);
         }
         let m = &self.state.metrics;
+        let key = self.caller.label();
         m.add(
             "litellm_proxy_total_requests_metric_total",
-            self.metric_labels(code),
+            &[
+                ("requested_model", &self.requested),
+                ("api_key_alias", &key),
+                ("route", self.route),
+                ("status_code", code),
+            ],
             1.0,
         );
         if status == "success" {
-            let model = labels(&[("model", &outcome.model), ("model_group", &outcome.group)]);
+            let model = [
+                ("model", outcome.model.as_str()),
+                ("model_group", &outcome.group),
+            ];
             m.observe(
                 "litellm_request_total_latency_metric",
-                model.clone(),
+                &model,
                 total.as_secs_f64(),
             );
             m.observe(
                 "litellm_llm_api_latency_metric",
-                model.clone(),
+                &model,
                 outcome.upstream.as_secs_f64(),
             );
             if let Some(ttft) = outcome.ttft {
                 m.observe(
                     "litellm_llm_api_time_to_first_token_metric",
-                    model.clone(),
+                    &model,
                     ttft.as_secs_f64(),
                 );
             } else {
                 m.observe(
                     "litellm_overhead_latency_metric",
-                    labels(&[("model_group", &outcome.group)]),
+                    &[("model_group", &outcome.group)],
                     total.saturating_sub(outcome.upstream).as_secs_f64(),
                 );
             }
-            let by_key = labels(&[
-                ("model", &outcome.model),
-                ("api_key_alias", &self.caller.label()),
-            ]);
+            let by_key = [("model", outcome.model.as_str()), ("api_key_alias", &key)];
             let u = &outcome.usage;
             m.add(
                 "litellm_input_tokens_metric_total",
-                by_key.clone(),
+                &by_key,
                 u.prompt_tokens as f64,
             );
             m.add(
                 "litellm_output_tokens_metric_total",
-                by_key.clone(),
+                &by_key,
                 u.completion_tokens as f64,
             );
-            m.add(
-                "litellm_total_tokens_metric_total",
-                by_key.clone(),
-                tokens as f64,
-            );
-            m.add(
-                "litellm_spend_metric_total",
-                by_key,
-                outcome.cost.to_string().parse().unwrap_or(0.0),
-            );
+            m.add("litellm_total_tokens_metric_total", &by_key, tokens as f64);
+            let usd = rust_decimal::prelude::ToPrimitive::to_f64(&outcome.cost).unwrap_or(0.0);
+            m.add("litellm_spend_metric_total", &by_key, usd);
         }
         if let Some(spend) = self.state.spend() {
             let user = match &self.caller {
@@ -360,7 +357,7 @@ impl<S> Metered<S> {
         });
         let deployment = &self.target.deployment.config;
         let outcome = Outcome {
-            cost: price(deployment, &self.target.model, &usage),
+            cost: price(&self.target.deployment, &self.target.model, &usage),
             model: self.target.model.clone(),
             model_id: deployment.id.clone(),
             group: self.group.clone(),

@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::keys::auth::Caller;
 use crate::{AppState, GatewayError};
 
 /// LiteLLM's fixed `created` for config models.
@@ -18,12 +20,25 @@ fn model_object(id: &str) -> Value {
     json!({"id": id, "object": "model", "created": CREATED, "owned_by": "openai"})
 }
 
-/// `/v1/models`: every model group and alias.
-pub async fn models(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+/// `/v1/models`: every model group and alias (a virtual key with a model
+/// list sees only its models).
+pub async fn models(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+) -> impl IntoResponse {
+    let allowed: Option<Vec<String>> = match &caller {
+        Caller::Key(entry) => {
+            let models = entry.record().models.clone();
+            (!models.is_empty() && !models.iter().any(|m| m == "all-proxy-models" || m == "*"))
+                .then_some(models)
+        }
+        _ => None,
+    };
     let data: Vec<Value> = state
         .router()
         .public_names()
         .iter()
+        .filter(|name| allowed.as_ref().is_none_or(|models| models.contains(name)))
         .map(|name| model_object(name))
         .collect();
     axum::Json(json!({"object": "list", "data": data}))

@@ -265,6 +265,7 @@ async fn chat_stream(
         .chain(futures::stream::once(async {
             Ok(Bytes::from_static(b"data: [DONE]\n\n"))
         }));
+    let frames = super::coalesce::Coalesce::new(Box::pin(frames));
     let mut response = sse(Body::from_stream(frames), &info)?;
     for (name, value) in rate {
         if let Ok(value) = HeaderValue::from_str(&value) {
@@ -461,5 +462,6 @@ async fn anthropic_answer(
             }
         },
     );
+    let frames = super::coalesce::Coalesce::new(Box::pin(frames));
     sse(Body::from_stream(frames), &info)
 }

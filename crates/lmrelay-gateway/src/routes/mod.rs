@@ -3,6 +3,7 @@
 //! and the SDK.
 
 mod accounting;
+mod coalesce;
 mod guard;
 mod info;
 mod keys;
