@@ -80,9 +80,25 @@ impl AppState {
         } else {
             (None, None)
         };
+        let mut client = lmrelay::Client::builder();
+        if let Some(cache) = &config.cache {
+            let cache = match cache {
+                config::CacheSettings::Local => lmrelay::cache::Cache::in_memory(10_000),
+                config::CacheSettings::Disk(dir) => {
+                    lmrelay::cache::Cache::disk(dir).map_err(GatewayError::Upstream)?
+                }
+                config::CacheSettings::Redis(url) => lmrelay::cache::Cache::redis(url)
+                    .await
+                    .map_err(GatewayError::Upstream)?,
+            };
+            client = client.cache(match config.cache_ttl {
+                Some(ttl) => cache.default_ttl(ttl),
+                None => cache,
+            });
+        }
         Ok(Arc::new(Self {
             router: router::Router::new(&config),
-            client: lmrelay::Client::new().map_err(GatewayError::Upstream)?,
+            client: client.build().map_err(GatewayError::Upstream)?,
             master,
             keys,
             spend,

@@ -183,3 +183,126 @@ async fn mock_health_checks_every_deployment_but_caches_the_answer() {
     assert_eq!(ready["status"], "healthy");
     assert_eq!(ready["db"], "connected");
 }
+
+#[tokio::test]
+async fn mock_the_response_cache_keeps_each_virtual_key_apart_and_hits_cost_nothing() {
+    let mock = mock_provider::start().await.unwrap();
+    let yaml = format!(
+        "model_list:\n- model_name: g\n  litellm_params: {{model: openai/m, api_base: '{}', api_key: k, input_cost_per_token: 0.001, output_cost_per_token: 0.001}}\n\
+         litellm_settings:\n  cache: true\n  cache_params: {{type: local, ttl: 600}}\n",
+        mock.base_url()
+    );
+    let (url, _dir) = gateway(&yaml, Default::default()).await;
+    let http = reqwest::Client::new();
+    let mut keys = Vec::new();
+    for alias in ["tenant-a", "tenant-b"] {
+        let v: Value = http
+            .post(format!("{url}/key/generate"))
+            .bearer_auth(MASTER)
+            .json(&json!({"key_alias": alias}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        keys.push(v["key"].as_str().unwrap().to_owned());
+    }
+    let ask = |key: String| {
+        let http = http.clone();
+        let url = url.clone();
+        async move {
+            let r = http
+                .post(format!("{url}/v1/chat/completions"))
+                .bearer_auth(key)
+                .json(&json!({"model": "g", "messages": [{"role": "user", "content": "cache me"}]}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.headers()["x-litellm-response-cost"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(ask(keys[0].clone()).await, "0.014");
+    assert_eq!(
+        ask(keys[0].clone()).await,
+        "0",
+        "the second ask is a free cache hit"
+    );
+    assert_eq!(mock.attempts(""), 1);
+    assert_eq!(
+        ask(keys[1].clone()).await,
+        "0.014",
+        "another key never sees tenant a's answer"
+    );
+    assert_eq!(mock.attempts(""), 2);
+    let logs: Value = http
+        .get(format!("{url}/spend/logs?api_key={}", keys[0]))
+        .bearer_auth(MASTER)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hits: Vec<&str> = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["cache_hit"].as_str().unwrap())
+        .collect();
+    assert_eq!(hits.len(), 2, "{logs}");
+    assert!(hits.contains(&"True") && hits.contains(&"False"), "{logs}");
+}
+
+#[tokio::test]
+async fn mock_an_expired_key_is_refused_with_litellm_expired_key() {
+    let mock = mock_provider::start().await.unwrap();
+    let yaml = format!(
+        "model_list:\n- model_name: g\n  litellm_params: {{model: openai/m, api_base: '{}', api_key: k}}\n",
+        mock.base_url()
+    );
+    let (url, _dir) = gateway(&yaml, Default::default()).await;
+    let http = reqwest::Client::new();
+    let v: Value = http
+        .post(format!("{url}/key/generate"))
+        .bearer_auth(MASTER)
+        .json(&json!({"duration": "1s"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(v["expires"].as_str().unwrap().ends_with('Z'), "{v}");
+    let key = v["key"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let r = http
+        .post(format!("{url}/v1/chat/completions"))
+        .bearer_auth(&key)
+        .json(&json!({"model": "g", "messages": [{"role": "user", "content": "Hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "expired_key", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Authentication Error - Expired Key.")
+    );
+    let bad = http
+        .post(format!("{url}/key/generate"))
+        .bearer_auth(MASTER)
+        .json(&json!({"duration": "soon"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(mock.attempts(""), 0);
+}

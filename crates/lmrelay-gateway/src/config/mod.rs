@@ -234,6 +234,9 @@ pub struct Config {
     pub general: GeneralSettings,
     /// Response cache, when enabled.
     pub cache: Option<CacheSettings>,
+    /// How long cached answers live (`cache_params.ttl`; default: forever
+    /// on disk and in Redis, until evicted in memory).
+    pub cache_ttl: Option<Duration>,
     /// Drop parameters a provider does not support.
     pub drop_params: bool,
 }

@@ -31,7 +31,7 @@ pub fn read(
     root.raw("environment_variables");
     config.router = read_router(file, &litellm, &router, warnings)?;
     config.general = read_general(file, &general, env, warnings)?;
-    (config.cache, config.drop_params) = read_cache(file, &litellm, warnings)?;
+    (config.cache, config.cache_ttl, config.drop_params) = read_cache(file, &litellm, warnings)?;
     if let Some(list) = root.raw("model_list") {
         let Value::Array(items) = list else {
             return Err(root.error(
@@ -355,15 +355,16 @@ fn read_cache(
     file: &str,
     litellm: &Value,
     warnings: &mut Vec<ConfigWarning>,
-) -> Result<(Option<CacheSettings>, bool), GatewayError> {
+) -> Result<(Option<CacheSettings>, Option<Duration>, bool), GatewayError> {
     let mut l = Section::new(file, "litellm_settings".into(), litellm)?;
     let drop_params = l.bool("drop_params")?.unwrap_or(false);
     if l.bool("cache")? != Some(true) {
-        return Ok((None, drop_params));
+        return Ok((None, None, drop_params));
     }
     let params = l.raw("cache_params").cloned().unwrap_or(Value::Null);
     let mut p = Section::new(file, "litellm_settings.cache_params".into(), &params)?;
     let kind_name = p.string("type")?.unwrap_or_else(|| "local".into());
+    let ttl = p.seconds("ttl")?;
     let cache = match kind_name.as_str() {
         "local" => Some(CacheSettings::Local),
         "disk" => Some(CacheSettings::Disk(
@@ -400,7 +401,7 @@ fn read_cache(
             message: "is not implemented by lmrelay; ignored".into(),
         });
     }
-    Ok((cache, drop_params))
+    Ok((cache, ttl, drop_params))
 }
 
 /// A stable id for a deployment without `model_info.id` (no secrets hashed).

@@ -38,15 +38,22 @@ pub struct Outcome {
     pub upstream: Duration,
     /// Streams: time to the first chunk.
     pub ttft: Option<Duration>,
+    /// Answered from the response cache (costs nothing).
+    pub cache_hit: bool,
 }
 
 impl Outcome {
     /// The outcome of a served call with `usage`.
-    pub fn of<T>(served: &Served<T>, usage: Option<&Usage>) -> Self {
+    pub fn of<T>(served: &Served<T>, usage: Option<&Usage>, cache_hit: bool) -> Self {
         let usage = usage.cloned().unwrap_or_default();
         let deployment = &served.target.deployment.config;
         Self {
-            cost: price(&served.target.deployment, &served.target.model, &usage),
+            cost: if cache_hit {
+                Decimal::ZERO
+            } else {
+                price(&served.target.deployment, &served.target.model, &usage)
+            },
+            cache_hit,
             model: served.target.model.clone(),
             model_id: deployment.id.clone(),
             group: served.group.clone(),
@@ -179,6 +186,12 @@ impl Call {
         })
     }
 
+    /// The cache namespace of the caller: a virtual key's hash (each key
+    /// caches apart), none for the master key.
+    pub fn cache_namespace(&self) -> Option<String> {
+        matches!(self.caller, Caller::Key(_)).then(|| self.caller.token())
+    }
+
     /// When the call started.
     pub fn started(&self) -> Instant {
         self.started
@@ -297,7 +310,7 @@ impl Call {
                 model_group: outcome.group.clone(),
                 status: status.to_owned(),
                 user,
-                cache_hit: false,
+                cache_hit: outcome.cache_hit,
             });
         }
     }
@@ -325,11 +338,19 @@ pub struct Metered<S> {
     usage: Option<Usage>,
     /// Whether the client asked for the usage chunk (else it is not sent on).
     client_wants_usage: bool,
+    /// Replayed from the response cache (costs nothing).
+    cache_hit: bool,
 }
 
 impl<S> Metered<S> {
     /// Meters `inner`, served by `served`'s deployment, for `call`.
-    pub fn new<T>(inner: S, call: Call, served: &Served<T>, client_wants_usage: bool) -> Self {
+    pub fn new<T>(
+        inner: S,
+        call: Call,
+        served: &Served<T>,
+        client_wants_usage: bool,
+        cache_hit: bool,
+    ) -> Self {
         Self {
             inner,
             call: Some(call),
@@ -339,6 +360,7 @@ impl<S> Metered<S> {
             chunks: 0,
             usage: None,
             client_wants_usage,
+            cache_hit,
         }
     }
 
@@ -357,7 +379,12 @@ impl<S> Metered<S> {
         });
         let deployment = &self.target.deployment.config;
         let outcome = Outcome {
-            cost: price(&self.target.deployment, &self.target.model, &usage),
+            cost: if self.cache_hit {
+                Decimal::ZERO
+            } else {
+                price(&self.target.deployment, &self.target.model, &usage)
+            },
+            cache_hit: self.cache_hit,
             model: self.target.model.clone(),
             model_id: deployment.id.clone(),
             group: self.group.clone(),

@@ -35,18 +35,22 @@ pub fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, GatewayError> {
     })
 }
 
-/// The SDK request for one attempt at `target`.
-fn request<B: Serialize + DeserializeOwned>(
+/// The SDK request for one attempt at `target`, with a cache namespace
+/// (each virtual key caches apart, so one tenant never reads another's
+/// answers).
+fn request_for<B: Serialize + DeserializeOwned>(
     state: &AppState,
     target: &Target,
     body: B,
     stream: bool,
     credentials: &ClientCredentials,
+    namespace: Option<&str>,
 ) -> lmrelay::Result<Request<B>> {
     let deployment = &target.deployment.config;
     let body = with_defaults(body, &deployment.defaults)
         .map_err(|err| lmrelay::Error::new(lmrelay::ErrorKind::BadRequest, err.to_string()))?;
     let mut options = state.router().options(deployment, stream);
+    options.cache.namespace = namespace.map(str::to_owned);
     if let Some(base) = &credentials.api_base {
         options.api_base = Some(base.clone());
         if let Some(key) = &credentials.api_key {
@@ -132,16 +136,28 @@ pub async fn chat(
     if body.stream == Some(true) {
         return chat_stream(state, body, call, credentials).await;
     }
+    let ns = call.cache_namespace();
     let served = state
         .router()
         .run(&model, 0, |target| {
-            let request = request(&state, &target, body.clone(), false, &credentials);
+            let request = request_for(
+                &state,
+                &target,
+                body.clone(),
+                false,
+                &credentials,
+                ns.as_deref(),
+            );
             let client = &state.client;
             async move { client.completion(request?).await }
         })
         .await;
     finish(call, served, |served, call| {
-        let outcome = Outcome::of(served, served.value.usage.as_ref());
+        let outcome = Outcome::of(
+            served,
+            served.value.usage.as_ref(),
+            served.value.cache_hit(),
+        );
         let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
         (response, outcome)
     })
@@ -206,10 +222,18 @@ async fn stream_call(
 ) -> Result<(Metered<ChunkStream>, CallInfo), GatewayError> {
     let (body, client_wants_usage) = with_usage(body);
     let model = body.model.clone();
+    let ns = call.cache_namespace();
     let served = state
         .router()
         .run(&model, 0, |target| {
-            let request = request(state, &target, body.clone(), true, credentials);
+            let request = request_for(
+                state,
+                &target,
+                body.clone(),
+                true,
+                credentials,
+                ns.as_deref(),
+            );
             let client = &state.client;
             async move { first_chunk(client.completion_stream(request?).await?).await }
         })
@@ -238,8 +262,12 @@ async fn stream_call(
         fallbacks,
         upstream,
     };
+    let cache_hit = stream.cache_hit();
     let chunks: ChunkStream = Box::pin(futures::stream::iter(first.map(Ok)).chain(stream));
-    Ok((Metered::new(chunks, call, &meta, client_wants_usage), info))
+    Ok((
+        Metered::new(chunks, call, &meta, client_wants_usage, cache_hit),
+        info,
+    ))
 }
 
 async fn chat_stream(
@@ -318,16 +346,28 @@ pub async fn text(
             )
         },
     )?;
+    let ns = call.cache_namespace();
     let served = state
         .router()
         .run(&model, 0, |target| {
-            let request = request(&state, &target, body.clone(), false, &credentials);
+            let request = request_for(
+                &state,
+                &target,
+                body.clone(),
+                false,
+                &credentials,
+                ns.as_deref(),
+            );
             let client = &state.client;
             async move { client.text_completion(request?).await }
         })
         .await;
     finish(call, served, |served, call| {
-        let outcome = Outcome::of(served, served.value.usage.as_ref());
+        let outcome = Outcome::of(
+            served,
+            served.value.usage.as_ref(),
+            served.value.cache_hit(),
+        );
         let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
         (response, outcome)
     })
@@ -350,10 +390,18 @@ pub async fn embeddings(
             0,
         )
     })?;
+    let ns = call.cache_namespace();
     let served = state
         .router()
         .run(&model, 0, |target| {
-            let request = request(&state, &target, body.clone(), false, &credentials);
+            let request = request_for(
+                &state,
+                &target,
+                body.clone(),
+                false,
+                &credentials,
+                ns.as_deref(),
+            );
             let client = &state.client;
             async move { client.embedding(request?).await }
         })
@@ -364,7 +412,7 @@ pub async fn embeddings(
             total_tokens: u.total_tokens,
             ..lmrelay_types::Usage::default()
         });
-        let outcome = Outcome::of(served, usage.as_ref());
+        let outcome = Outcome::of(served, usage.as_ref(), served.value.cache_hit());
         let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
         (response, outcome)
     })
@@ -411,16 +459,28 @@ async fn anthropic_answer(
         |m| chat_tokens(&openai, m),
     )?;
     if !stream {
+        let ns = call.cache_namespace();
         let served = state
             .router()
             .run(&model_name, 0, |target| {
-                let request = request(state, &target, openai.clone(), false, &credentials);
+                let request = request_for(
+                    state,
+                    &target,
+                    openai.clone(),
+                    false,
+                    &credentials,
+                    ns.as_deref(),
+                );
                 let client = &state.client;
                 async move { client.completion(request?).await }
             })
             .await;
         return finish(call, served, |served, call| {
-            let outcome = Outcome::of(served, served.value.usage.as_ref());
+            let outcome = Outcome::of(
+                served,
+                served.value.usage.as_ref(),
+                served.value.cache_hit(),
+            );
             let answer = crate::messages::to_anthropic(&served.value, &model_name);
             let response = json_response(&answer, &info(served, call, Some(outcome.cost)), call);
             (response, outcome)
