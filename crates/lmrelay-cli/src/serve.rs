@@ -52,6 +52,22 @@ pub struct ServeArgs {
     /// Allow a non-loopback address without a master key.
     #[arg(long)]
     insecure: bool,
+    /// On SIGTERM/ctrl-c: seconds to keep serving while /health/readiness
+    /// already says 503 (time for a load balancer to notice).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    readiness_grace: f64,
+    /// On SIGTERM/ctrl-c: seconds in-flight requests and streams may run
+    /// before they are cut (their spend is recorded either way).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    drain_timeout: f64,
+}
+
+fn seconds(flag: &str, value: f64) -> Result<std::time::Duration, Failure> {
+    std::time::Duration::try_from_secs_f64(value).map_err(|_| {
+        Failure::Usage(format!(
+            "--{flag} {value} is not a number of seconds of zero or more"
+        ))
+    })
 }
 
 fn load(args: &ServeArgs) -> Result<Config, Failure> {
@@ -140,12 +156,12 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     let mut out = std::io::stdout();
     writeln!(out, "listening on http://{local}")?;
     out.flush()?;
-    lmrelay_gateway::serve_with(
-        listener,
-        state,
-        lmrelay_gateway::ServeOptions::default(),
-        lmrelay_gateway::shutdown_signal(),
-    )
-    .await
-    .map_err(|err| Failure::Other(format!("the gateway stopped: {err}")))
+    let options = lmrelay_gateway::ServeOptions {
+        readiness_grace: seconds("readiness-grace", args.readiness_grace)?,
+        drain_timeout: seconds("drain-timeout", args.drain_timeout)?,
+        ..lmrelay_gateway::ServeOptions::default()
+    };
+    lmrelay_gateway::serve_with(listener, state, options, lmrelay_gateway::shutdown_signal())
+        .await
+        .map_err(|err| Failure::Other(format!("the gateway stopped: {err}")))
 }

@@ -23,6 +23,10 @@ pub struct ServeOptions {
     /// After the shutdown signal, how long in-flight requests and streams
     /// may run before they are cut.
     pub drain_timeout: Duration,
+    /// After the shutdown signal, how long the gateway keeps accepting
+    /// requests while `/health/readiness` already says 503, so a load
+    /// balancer can take it out of rotation first (default 0).
+    pub readiness_grace: Duration,
 }
 
 impl Default for ServeOptions {
@@ -30,6 +34,7 @@ impl Default for ServeOptions {
         Self {
             header_timeout: Duration::from_secs(30),
             drain_timeout: Duration::from_secs(30),
+            readiness_grace: Duration::ZERO,
         }
     }
 }
@@ -84,6 +89,8 @@ pub async fn serve_with(
     builder.http2().timer(TokioTimer::new());
     tokio::pin!(shutdown);
     let mut connections = tokio::task::JoinSet::new();
+    // Set once the shutdown signal arrived: accept until then.
+    let mut stop_accepting_at: Option<tokio::time::Instant> = None;
     loop {
         // Reap finished connections so the set stays small.
         while connections.try_join_next().is_some() {}
@@ -96,7 +103,13 @@ pub async fn serve_with(
                     continue;
                 }
             },
-            () = &mut shutdown => break,
+            () = &mut shutdown, if stop_accepting_at.is_none() => {
+                state.stop_readiness();
+                let at = tokio::time::Instant::now() + options.readiness_grace;
+                stop_accepting_at = Some(at);
+                continue;
+            }
+            () = sleep_until(stop_accepting_at) => break,
         };
         // Without TCP_NODELAY, a small stream frame waits for the client's
         // delayed ACK (40 ms on Linux) before the next one leaves.
@@ -123,6 +136,14 @@ pub async fn serve_with(
         spend.flush().await;
     }
     Ok(())
+}
+
+/// Sleeps until `at`, or forever when there is no deadline yet.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Builds the state and returns it with the config's store warnings, for

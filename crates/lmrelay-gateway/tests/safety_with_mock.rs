@@ -306,3 +306,70 @@ async fn mock_an_expired_key_is_refused_with_litellm_expired_key() {
     assert_eq!(bad.status(), 400);
     assert_eq!(mock.attempts(""), 0);
 }
+
+#[tokio::test]
+async fn mock_shutdown_reports_not_ready_while_the_grace_period_still_serves() {
+    let mock = mock_provider::start().await.unwrap();
+    let yaml = format!(
+        "model_list:\n- model_name: g\n  litellm_params: {{model: openai/m, api_base: '{}', api_key: k}}\n",
+        mock.base_url()
+    );
+    let loaded = lmrelay_gateway::config::load_str(&yaml, "config.yaml").unwrap();
+    let (state, _) = lmrelay_gateway::prepare(loaded.config).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let options = lmrelay_gateway::ServeOptions {
+        readiness_grace: Duration::from_millis(800),
+        ..Default::default()
+    };
+    let server = tokio::spawn(lmrelay_gateway::serve_with(
+        listener,
+        state,
+        options,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let http = reqwest::Client::new();
+    let ready = http
+        .get(format!("{url}/health/readiness"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    let _ = stop.send(());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let draining = http
+        .get(format!("{url}/health/readiness"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        draining.status(),
+        503,
+        "readiness says no as soon as shutdown starts"
+    );
+    let served = http
+        .post(format!("{url}/v1/chat/completions"))
+        .json(&json!({"model": "g", "messages": [{"role": "user", "content": "Hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        served.status(),
+        200,
+        "requests are still served during the grace period"
+    );
+    let started = Instant::now();
+    server.await.unwrap().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(
+        reqwest::Client::new()
+            .get(format!("{url}/health/liveliness"))
+            .send()
+            .await
+            .is_err(),
+        "nothing listens after shutdown"
+    );
+}
