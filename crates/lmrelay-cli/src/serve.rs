@@ -138,6 +138,11 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
              127.0.0.1, or pass --insecure if you know the network is yours"
         )));
     }
+    let options = lmrelay_gateway::ServeOptions {
+        readiness_grace: seconds("readiness-grace", args.readiness_grace)?,
+        drain_timeout: seconds("drain-timeout", args.drain_timeout)?,
+        ..lmrelay_gateway::ServeOptions::default()
+    };
     let (state, warnings) = lmrelay_gateway::prepare(config)
         .await
         .map_err(|err| Failure::Other(err.to_string()))?;
@@ -156,11 +161,6 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     let mut out = std::io::stdout();
     writeln!(out, "listening on http://{local}")?;
     out.flush()?;
-    let options = lmrelay_gateway::ServeOptions {
-        readiness_grace: seconds("readiness-grace", args.readiness_grace)?,
-        drain_timeout: seconds("drain-timeout", args.drain_timeout)?,
-        ..lmrelay_gateway::ServeOptions::default()
-    };
     lmrelay_gateway::serve_with(listener, state, options, lmrelay_gateway::shutdown_signal())
         .await
         .map_err(|err| Failure::Other(format!("the gateway stopped: {err}")))

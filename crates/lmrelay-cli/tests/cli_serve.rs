@@ -145,3 +145,22 @@ fn mock_serve_with_a_master_key_listens_publicly_and_exits_cleanly_on_sigterm() 
     assert!(exit.success(), "{exit:?}");
     assert!(dir.path().join("state.db").exists());
 }
+
+#[test]
+fn bad_shutdown_timings_are_refused_before_listening() {
+    lmrelay()
+        .args([
+            "serve",
+            "--model",
+            "llamafile/x",
+            "--port",
+            "0",
+            "--drain-timeout=-1",
+        ])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "--drain-timeout -1 is not a number of seconds of zero or more",
+        ));
+}
