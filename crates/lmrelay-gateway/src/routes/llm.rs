@@ -115,6 +115,58 @@ fn finish<T>(
     }
 }
 
+/// A JSON answer the gateway bills from its usage.
+trait Answer: Serialize {
+    /// Its token usage, in chat terms.
+    fn usage(&self) -> Option<lmrelay_types::Usage>;
+    /// Whether it came from the response cache.
+    fn cached(&self) -> bool;
+}
+
+impl Answer for lmrelay_types::ChatCompletionResponse {
+    fn usage(&self) -> Option<lmrelay_types::Usage> {
+        self.usage.clone()
+    }
+    fn cached(&self) -> bool {
+        self.cache_hit()
+    }
+}
+
+impl Answer for lmrelay_types::TextCompletionResponse {
+    fn usage(&self) -> Option<lmrelay_types::Usage> {
+        self.usage.clone()
+    }
+    fn cached(&self) -> bool {
+        self.cache_hit()
+    }
+}
+
+impl Answer for lmrelay_types::EmbeddingResponse {
+    fn usage(&self) -> Option<lmrelay_types::Usage> {
+        self.usage.as_ref().map(|u| lmrelay_types::Usage {
+            prompt_tokens: u.prompt_tokens,
+            total_tokens: u.total_tokens,
+            ..lmrelay_types::Usage::default()
+        })
+    }
+    fn cached(&self) -> bool {
+        self.cache_hit()
+    }
+}
+
+/// Settles a served JSON call and answers with the body and its headers.
+fn finish_json<T: Answer>(
+    call: Call,
+    served: Result<Served<T>, GatewayError>,
+) -> Result<Response, GatewayError> {
+    finish(call, served, |served, call| {
+        let usage = served.value.usage();
+        let outcome = Outcome::of(served, usage.as_ref(), served.value.cached());
+        let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
+        (response, outcome)
+    })
+}
+
 /// `/v1/chat/completions`.
 pub async fn chat(
     State(state): State<Arc<AppState>>,
@@ -152,15 +204,7 @@ pub async fn chat(
             async move { client.completion(request?).await }
         })
         .await;
-    finish(call, served, |served, call| {
-        let outcome = Outcome::of(
-            served,
-            served.value.usage.as_ref(),
-            served.value.cache_hit(),
-        );
-        let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
-        (response, outcome)
-    })
+    finish_json(call, served)
 }
 
 /// Completion tokens a request may use: its `max_tokens`, else the
@@ -362,15 +406,7 @@ pub async fn text(
             async move { client.text_completion(request?).await }
         })
         .await;
-    finish(call, served, |served, call| {
-        let outcome = Outcome::of(
-            served,
-            served.value.usage.as_ref(),
-            served.value.cache_hit(),
-        );
-        let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
-        (response, outcome)
-    })
+    finish_json(call, served)
 }
 
 /// `/v1/embeddings`.
@@ -406,16 +442,7 @@ pub async fn embeddings(
             async move { client.embedding(request?).await }
         })
         .await;
-    finish(call, served, |served, call| {
-        let usage = served.value.usage.as_ref().map(|u| lmrelay_types::Usage {
-            prompt_tokens: u.prompt_tokens,
-            total_tokens: u.total_tokens,
-            ..lmrelay_types::Usage::default()
-        });
-        let outcome = Outcome::of(served, usage.as_ref(), served.value.cache_hit());
-        let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
-        (response, outcome)
-    })
+    finish_json(call, served)
 }
 
 /// `/v1/messages`: Anthropic's Messages API in front of any configured model.
