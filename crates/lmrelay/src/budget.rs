@@ -87,11 +87,20 @@ impl Budget {
     }
 }
 
-/// Request bodies that can be priced before they are sent.
-pub(crate) trait Estimate {
-    /// The most this request can cost on `model`: its prompt tokens plus
-    /// `max_tokens` (or the model's largest completion) at the model's prices.
-    fn estimate_cost(&self, model: &str) -> Result<Decimal>;
+/// Request bodies that can be sized and priced before they are sent (the
+/// SDK's budget guard and the gateway's key budgets both use it).
+pub trait Estimate {
+    /// The most tokens this request can use on `model`: (its prompt tokens,
+    /// `max_tokens` or the model's largest completion, times `n`).
+    fn estimate_tokens(&self, model: &str) -> Result<(u64, u64)>;
+
+    /// The most this request can cost on `model` at the price table's prices.
+    fn estimate_cost(&self, model: &str) -> Result<Decimal> {
+        let (prompt, completion) = self.estimate_tokens(model)?;
+        crate::cost::cost_per_token(model, &TokenUsage::new(prompt, completion))
+            .map(|cost| cost.total())
+            .map_err(|err| err.context("a max_budget needs the model's price"))
+    }
 }
 
 /// Completion tokens to reserve when the request sets no limit: the model's
@@ -105,24 +114,18 @@ fn completion_allowance(model: &str, max_tokens: Option<u32>) -> u64 {
     })
 }
 
-fn price(model: &str, prompt: u64, completion: u64) -> Result<Decimal> {
-    crate::cost::cost_per_token(model, &TokenUsage::new(prompt, completion))
-        .map(|cost| cost.total())
-        .map_err(|err| err.context("a max_budget needs the model's price"))
-}
-
 impl Estimate for ChatCompletionRequest {
-    fn estimate_cost(&self, model: &str) -> Result<Decimal> {
+    fn estimate_tokens(&self, model: &str) -> Result<(u64, u64)> {
         let prompt = crate::tokens::count_chat_request(model, self)?;
         let completion =
             completion_allowance(model, self.max_completion_tokens.or(self.max_tokens));
         let choices = u64::from(self.n.unwrap_or(1).max(1));
-        price(model, prompt, completion * choices)
+        Ok((prompt, completion * choices))
     }
 }
 
 impl Estimate for TextCompletionRequest {
-    fn estimate_cost(&self, model: &str) -> Result<Decimal> {
+    fn estimate_tokens(&self, model: &str) -> Result<(u64, u64)> {
         let texts: Vec<&str> = match &self.prompt {
             Prompt::One(text) => vec![text.as_str()],
             Prompt::Many(texts) => texts.iter().map(String::as_str).collect(),
@@ -132,15 +135,17 @@ impl Estimate for TextCompletionRequest {
             .map(|text| crate::tokens::token_counter(model, CountInput::Text(text)))
             .sum::<Result<u64>>()?;
         let completion = completion_allowance(model, self.max_tokens) * texts.len().max(1) as u64;
-        price(model, prompt, completion)
+        Ok((prompt, completion))
     }
 }
 
 impl Estimate for EmbeddingRequest {
-    fn estimate_cost(&self, model: &str) -> Result<Decimal> {
+    fn estimate_tokens(&self, model: &str) -> Result<(u64, u64)> {
         let text = serde_json::to_string(&self.input).unwrap_or_default();
-        let prompt = crate::tokens::token_counter(model, CountInput::Text(&text))?;
-        price(model, prompt, 0)
+        Ok((
+            crate::tokens::token_counter(model, CountInput::Text(&text))?,
+            0,
+        ))
     }
 }
 

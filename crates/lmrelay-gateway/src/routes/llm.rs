@@ -3,6 +3,7 @@
 //! the caller's limits, spend and metrics.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -11,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use lmrelay::tokens::CountInput;
+use lmrelay::budget::Estimate;
 use lmrelay::{ChatStream, Request};
 use lmrelay_types::{
     ChatCompletionChunk, ChatCompletionRequest, EmbeddingRequest, StreamOptions,
@@ -62,6 +63,39 @@ fn request_for<B: Serialize + DeserializeOwned>(
         body,
         options,
     })
+}
+
+/// Sends `body` through the router: one SDK call (`send`) per attempt, at
+/// the deployment the router picks, in the caller's cache namespace.
+async fn route<'a, B, T, F, Fut>(
+    state: &'a AppState,
+    call: &Call,
+    model: &str,
+    body: &B,
+    stream: bool,
+    credentials: &ClientCredentials,
+    send: F,
+) -> Result<Served<T>, GatewayError>
+where
+    B: Serialize + DeserializeOwned + Clone,
+    F: Fn(&'a lmrelay::Client, lmrelay::Result<Request<B>>) -> Fut,
+    Fut: Future<Output = lmrelay::Result<T>>,
+{
+    let namespace = call.cache_namespace();
+    state
+        .router()
+        .run(model, 0, |target| {
+            let request = request_for(
+                state,
+                &target,
+                body.clone(),
+                stream,
+                credentials,
+                namespace.as_deref(),
+            );
+            send(&state.client, request)
+        })
+        .await
 }
 
 /// The headers of a served call.
@@ -183,49 +217,22 @@ pub async fn chat(
         "acompletion",
         "/chat/completions",
         &model,
-        |m| chat_tokens(&body, m),
+        |m| body.estimate_tokens(m).unwrap_or_default(),
     )?;
     if body.stream == Some(true) {
         return chat_stream(state, body, call, credentials).await;
     }
-    let ns = call.cache_namespace();
-    let served = state
-        .router()
-        .run(&model, 0, |target| {
-            let request = request_for(
-                &state,
-                &target,
-                body.clone(),
-                false,
-                &credentials,
-                ns.as_deref(),
-            );
-            let client = &state.client;
-            async move { client.completion(request?).await }
-        })
-        .await;
-    finish_json(call, served)
-}
-
-/// Completion tokens a request may use: its `max_tokens`, else the
-/// model's largest completion, else 4096.
-fn allowance(model: &str, max_tokens: Option<u32>) -> u64 {
-    max_tokens.map(u64::from).unwrap_or_else(|| {
-        lmrelay::models::get_model_info(model, None)
-            .ok()
-            .and_then(|info| info.max_output_tokens.or(info.max_tokens))
-            .unwrap_or(4096)
-    })
-}
-
-/// (prompt, completion allowance) tokens of a chat request on `model`.
-fn chat_tokens(body: &ChatCompletionRequest, model: &str) -> (u64, u64) {
-    let prompt = lmrelay::tokens::count_chat_request(model, body).unwrap_or(0);
-    let choices = u64::from(body.n.unwrap_or(1).max(1));
-    (
-        prompt,
-        allowance(model, body.max_completion_tokens.or(body.max_tokens)) * choices,
+    let served = route(
+        &state,
+        &call,
+        &model,
+        &body,
+        false,
+        &credentials,
+        |c, r| async move { c.completion(r?).await },
     )
+    .await;
+    finish_json(call, served)
 }
 
 /// Reads a stream's first item, so an attempt that fails before any byte
@@ -266,22 +273,16 @@ async fn stream_call(
 ) -> Result<(Metered<ChunkStream>, CallInfo), GatewayError> {
     let (body, client_wants_usage) = with_usage(body);
     let model = body.model.clone();
-    let ns = call.cache_namespace();
-    let served = state
-        .router()
-        .run(&model, 0, |target| {
-            let request = request_for(
-                state,
-                &target,
-                body.clone(),
-                true,
-                credentials,
-                ns.as_deref(),
-            );
-            let client = &state.client;
-            async move { first_chunk(client.completion_stream(request?).await?).await }
-        })
-        .await;
+    let served = route(
+        state,
+        &call,
+        &model,
+        &body,
+        true,
+        credentials,
+        |c, r| async move { first_chunk(c.completion_stream(r?).await?).await },
+    )
+    .await;
     let served = match served {
         Ok(served) => served,
         Err(err) => {
@@ -375,37 +376,18 @@ pub async fn text(
         "atext_completion",
         "/completions",
         &model,
-        |m| {
-            let texts: Vec<&str> = match &body.prompt {
-                lmrelay_types::Prompt::One(text) => vec![text.as_str()],
-                lmrelay_types::Prompt::Many(texts) => texts.iter().map(String::as_str).collect(),
-            };
-            let prompt = texts
-                .iter()
-                .map(|t| lmrelay::tokens::token_counter(m, CountInput::Text(t)).unwrap_or(0))
-                .sum();
-            (
-                prompt,
-                allowance(m, body.max_tokens) * texts.len().max(1) as u64,
-            )
-        },
+        |m| body.estimate_tokens(m).unwrap_or_default(),
     )?;
-    let ns = call.cache_namespace();
-    let served = state
-        .router()
-        .run(&model, 0, |target| {
-            let request = request_for(
-                &state,
-                &target,
-                body.clone(),
-                false,
-                &credentials,
-                ns.as_deref(),
-            );
-            let client = &state.client;
-            async move { client.text_completion(request?).await }
-        })
-        .await;
+    let served = route(
+        &state,
+        &call,
+        &model,
+        &body,
+        false,
+        &credentials,
+        |c, r| async move { c.text_completion(r?).await },
+    )
+    .await;
     finish_json(call, served)
 }
 
@@ -420,28 +402,18 @@ pub async fn embeddings(
     let body: EmbeddingRequest = parse(&bytes)?;
     let model = body.model.clone();
     let call = Call::begin(&state, caller, "aembedding", "/embeddings", &model, |m| {
-        let text = serde_json::to_string(&body.input).unwrap_or_default();
-        (
-            lmrelay::tokens::token_counter(m, CountInput::Text(&text)).unwrap_or(0),
-            0,
-        )
+        body.estimate_tokens(m).unwrap_or_default()
     })?;
-    let ns = call.cache_namespace();
-    let served = state
-        .router()
-        .run(&model, 0, |target| {
-            let request = request_for(
-                &state,
-                &target,
-                body.clone(),
-                false,
-                &credentials,
-                ns.as_deref(),
-            );
-            let client = &state.client;
-            async move { client.embedding(request?).await }
-        })
-        .await;
+    let served = route(
+        &state,
+        &call,
+        &model,
+        &body,
+        false,
+        &credentials,
+        |c, r| async move { c.embedding(r?).await },
+    )
+    .await;
     finish_json(call, served)
 }
 
@@ -483,25 +455,19 @@ async fn anthropic_answer(
         "anthropic_messages",
         "/v1/messages",
         &model_name,
-        |m| chat_tokens(&openai, m),
+        |m| openai.estimate_tokens(m).unwrap_or_default(),
     )?;
     if !stream {
-        let ns = call.cache_namespace();
-        let served = state
-            .router()
-            .run(&model_name, 0, |target| {
-                let request = request_for(
-                    state,
-                    &target,
-                    openai.clone(),
-                    false,
-                    &credentials,
-                    ns.as_deref(),
-                );
-                let client = &state.client;
-                async move { client.completion(request?).await }
-            })
-            .await;
+        let served = route(
+            state,
+            &call,
+            &model_name,
+            &openai,
+            false,
+            &credentials,
+            |c, r| async move { c.completion(r?).await },
+        )
+        .await;
         return finish(call, served, |served, call| {
             let outcome = Outcome::of(
                 served,
