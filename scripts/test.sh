@@ -16,6 +16,8 @@ die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs), then rerun"
 command -v python3 >/dev/null || die "python3 not found: install it (apt-get install python3 python3-venv), then rerun"
 
+printf 'disk: %s free where the build goes\n' "$(df -h --output=avail . | tail -n 1 | tr -d ' ')" >&2
+
 step "rustfmt"
 cargo fmt --all -- --check || die "formatting differs: run 'cargo fmt --all' and commit"
 
@@ -25,7 +27,7 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "cargo-deny (licences, banned crates, sources)"
 if ! command -v cargo-deny >/dev/null; then
     step "installing cargo-deny (once; a few minutes)"
-    cargo install --locked cargo-deny
+    cargo install --locked cargo-deny --version 0.20.2
 fi
 cargo deny --log-level error check bans licenses sources
 
@@ -83,12 +85,22 @@ doc_passed=$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$log_dir/do
 step "fuzz: the SSE decoder target builds and runs 20 s over its corpus"
 if ! command -v cargo-fuzz >/dev/null; then
     step "installing cargo-fuzz (once; about a minute)"
-    cargo install --locked cargo-fuzz
+    cargo install --locked cargo-fuzz --version 0.13.2
 fi
 fuzz_new=$(mktemp -d)
+fuzz_log="$log_dir/fuzz.log"
 # cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the pinned stable toolchain accept them.
-(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run sse_decoder "$fuzz_new" corpus/sse_decoder -- \
-    -max_total_time=20 -max_len=4096 2>&1 | tail -n 3)
+# RUST_BACKTRACE=0: on failure cargo-fuzz's own stack trace would hide the cause.
+if ! (cd fuzz && RUST_BACKTRACE=0 RUSTC_BOOTSTRAP=1 cargo fuzz run sse_decoder "$fuzz_new" corpus/sse_decoder -- \
+    -max_total_time=20 -max_len=4096) >"$fuzz_log" 2>&1; then
+    # Show the cause: a build error, the panic message, or libFuzzer's crash report
+    # (its Base64 line is the failing input), without the cargo/libFuzzer noise.
+    grep -v -E '^#[0-9]+[[:space:]]+(NEW|REDUCE|pulse|INITED|DONE)|^[[:space:]]+[0-9]+: |^[[:space:]]+at ' \
+        "$fuzz_log" | tail -n 80 >&2 || true
+    df -h . >&2 || true
+    die "the fuzz run failed; the failing input, if any, is in fuzz/artifacts/sse_decoder/"
+fi
+tail -n 3 "$fuzz_log"
 
 step "all checks passed"
 echo "summary: $(( ${passed:-0} + doc_passed )) passed, 0 failed"
