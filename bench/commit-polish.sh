@@ -49,13 +49,13 @@ make_repo big 2000
 hook="$bin/commit-polish hook .git/COMMIT_EDITMSG"
 reset=": > .git/COMMIT_EDITMSG"
 step "hyperfine ($runs runs each)"
-hyperfine --style basic --warmup 3 --runs "$runs" --export-markdown "$work/hooks.md" \
+hyperfine --style basic --time-unit millisecond --warmup 3 --runs "$runs" --export-markdown "$work/hooks.md" \
     -n "hook skipped (COMMIT_POLISH_SKIP=1: process start)" --prepare "cd $work/small && $reset" "cd $work/small && COMMIT_POLISH_SKIP=1 $hook" \
     -n "hook, 5-line diff, instant model" --prepare "cd $work/small && $reset" "cd $work/small && $hook" \
     -n "hook, 2,000-line diff, instant model" --prepare "cd $work/big && $reset" "cd $work/big && $hook" \
     >&2
 grep -q "feat(mock-reply)" "$work/big/.git/COMMIT_EDITMSG" || { echo "bench: the hook did not write a message" >&2; exit 1; }
-hyperfine --style basic --warmup 1 --runs 5 --export-markdown "$work/litellm.md" \
+hyperfine --style basic --time-unit millisecond --warmup 1 --runs 5 --export-markdown "$work/litellm.md" \
     -n 'python -c "import litellm" (1.82.6)' "LITELLM_LOCAL_MODEL_COST_MAP=True $litellm_py -c 'import litellm'" >&2
 
 mkdir -p bench/results

@@ -27,10 +27,10 @@ cleanup() { [ -n "${mock_pid:-}" ] && kill "$mock_pid" 2>/dev/null; rm -rf "$wor
 trap cleanup EXIT
 
 step "startup to a mocked completion (hyperfine)"
-hyperfine --style basic --warmup 3 --export-markdown "$work/startup.md" \
+hyperfine --style basic --time-unit millisecond --warmup 3 --export-markdown "$work/startup.md" \
     --runs 50 -n "lmrelay chat --mock-response (Rust CLI)" \
     "$bin/lmrelay chat -m openai/gpt-4o-mini --mock-response hi Hello" >&2
-hyperfine --style basic --warmup 1 --export-markdown "$work/startup-py.md" --runs 5 \
+hyperfine --style basic --time-unit millisecond --warmup 1 --export-markdown "$work/startup-py.md" --runs 5 \
     -n "python -c pass (interpreter floor)" "$py -c pass" \
     -n "python: import litellm" "$py -c 'import litellm'" \
     -n "python: litellm.completion(mock_response=...)" \
