@@ -226,7 +226,8 @@ impl Client {
             None
         };
         match check {
-            Some(check) => Ok(self.completion_checked(request, &check).await?.0),
+            // Boxed: the checked path's future is large and rarely taken.
+            Some(check) => Ok(Box::pin(self.completion_checked(request, &check)).await?.0),
             None => self.completion_once(request).await,
         }
     }

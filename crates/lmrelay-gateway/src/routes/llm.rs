@@ -93,7 +93,10 @@ where
                 credentials,
                 namespace.as_deref(),
             );
-            send(&state.client, request)
+            // Boxed: the SDK's future is large (kilobytes of request and
+            // response state), and every router and handler future that
+            // held it inline was copied whole when moved.
+            Box::pin(send(&state.client, request))
         })
         .await
 }
@@ -220,7 +223,7 @@ pub async fn chat(
         |m| body.estimate_tokens(m).unwrap_or_default(),
     )?;
     if body.stream == Some(true) {
-        return chat_stream(state, body, call, credentials).await;
+        return Box::pin(chat_stream(state, body, call, credentials)).await;
     }
     let served = route(
         &state,

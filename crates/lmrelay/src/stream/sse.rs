@@ -91,7 +91,7 @@ impl SseDecoder {
                 self.at_start = false;
             }
         }
-        while let Some(pos) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+        while let Some(pos) = memchr::memchr2(b'\n', b'\r', bytes) {
             let is_cr = bytes[pos] == b'\r';
             if pos == 0 && !is_cr && self.after_cr {
                 // The LF of a CRLF split across two reads: the line already ended.
@@ -160,7 +160,12 @@ impl SseDecoder {
             }
             None => (line, &[][..]),
         };
-        let value = String::from_utf8_lossy(value);
+        // Valid UTF-8 (the norm) is checked by the fast validator; only
+        // broken text pays for the lossy decoding.
+        let value = match std::str::from_utf8(value) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(value),
+        };
         match field {
             b"data" => {
                 self.data.push_str(&value);
