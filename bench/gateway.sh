@@ -45,7 +45,7 @@ wrk_post_script "$work/plain.json" "$work/plain.lua"
 wrk_post_script "$work/stream.json" "$work/stream.lua"
 
 csv=$work/gateway.csv
-echo "round,mode,target,concurrency,rps,p50_ms,p90_ms,p99_ms,requests,errors,cpu_us_per_req,rss_mib" > "$csv"
+echo "round,mode,target,concurrency,rps,p50_ms,p90_ms,p99_ms,requests,errors,cpu_us_per_req,rss_mib,upstream_cpu_pct" > "$csv"
 for round in $(seq "$rounds"); do
     for mode in plain stream; do
         for conc in 1 16 64 256; do
@@ -59,6 +59,7 @@ for round in $(seq "$rounds"); do
                 esac
                 step "round $round: $mode, $conc clients, $target"
                 before=0; [ -n "$pid" ] && before=$(cpu_ticks "$pid")
+                mock_before=$(cpu_ticks "$mock_pid")
                 read -r rps p50 p90 p99 n errors < <(run_wrk 0 "$threads" "$conc" "$seconds" "$work/$mode.lua" \
                     "http://127.0.0.1:$port/v1/chat/completions")
                 cpu=""; rss=""
@@ -67,7 +68,10 @@ for round in $(seq "$rounds"); do
                     [ "$n" -gt 0 ] && cpu=$(python3 -c "print(round(($after - $before) / $tick * 1e6 / $n, 1))")
                     rss=$(python3 -c "print(round($(rss_kib "$pid") / 1024, 1))")
                 fi
-                echo "$round,$mode,$target,$conc,$rps,$p50,$p90,$p99,$n,$errors,$cpu,$rss" >> "$csv"
+                # The upstream's share of its core over the cell: well under 100% means
+                # it was never the bottleneck.
+                upstream=$(python3 -c "print(round(($(cpu_ticks "$mock_pid") - $mock_before) / $tick / $seconds * 100))")
+                echo "$round,$mode,$target,$conc,$rps,$p50,$p90,$p99,$n,$errors,$cpu,$rss,$upstream" >> "$csv"
             done
         done
     done
@@ -82,6 +86,7 @@ litellm_note=""
     echo "Upstream: tools/mock-provider (instant, release build) and wrk on core 0; the proxy under test alone on core 1."
     echo "Each cell: wrk for ${seconds} s, ${rounds} round(s) with the targets interleaved; the median is shown, (min-max) when there are several rounds."
     echo "CPU per request: the proxy's user+system time over the cell divided by the requests it served."
+    echo "Upstream CPU %: the mock provider's share of its core during the cell (below 100: it was not the bottleneck; it shares core 0 with wrk)."
     echo
     python3 bench/py/tables.py gateway bench/results/gateway.csv
 } | tee bench/results/gateway.md

@@ -37,8 +37,10 @@ def grouped(rows, keys):
 def gateway(rows):
     groups = grouped(rows, ["mode", "concurrency", "target"])
     order = ["direct", "nginx", "lmrelay", "litellm"]
-    print("| mode | concurrency | target | req/s | p50 ms | p90 ms | p99 ms | p50 added ms | p99 added ms | CPU µs/req | RSS MiB | errors |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    upstream_col = any(r.get("upstream_cpu_pct") for r in rows)
+    print("| mode | concurrency | target | req/s | p50 ms | p90 ms | p99 ms | p50 added ms | p99 added ms | CPU µs/req | RSS MiB | errors |"
+          + (" upstream CPU % |" if upstream_col else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if upstream_col else ""))
     medians = {}
     cells = sorted({(r["mode"], int(r["concurrency"])) for r in rows}, key=lambda c: (c[0] != "plain", c[1]))
     for mode, conc in cells:
@@ -59,7 +61,8 @@ def gateway(rows):
             add50 = f"{m50 - d50:.3f}" if target != "direct" and m50 is not None and d50 is not None else ""
             add99 = f"{m99 - d99:.3f}" if target != "direct" and m99 is not None and d99 is not None else ""
             medians[(mode, conc, target)] = (mcpu, m99 - d99 if add99 else None)
-            print(f"| {mode} | {conc} | {target} | {rps} | {p50} | {p90} | {p99} | {add50} | {add99} | {cpu} | {rss} | {errors or ''} |")
+            upstream = f" {summary([num(r.get('upstream_cpu_pct')) for r in group])[0]} |" if upstream_col else ""
+            print(f"| {mode} | {conc} | {target} | {rps} | {p50} | {p90} | {p99} | {add50} | {add99} | {cpu} | {rss} | {errors or ''} |{upstream}")
     print()
     print("Ratios and targets (medians; the targets are the benchmark issue's):")
     print()
