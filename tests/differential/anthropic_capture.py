@@ -376,7 +376,10 @@ def main():
     srv = start_server()
     port = srv.server_address[1]
     try:
-        results = [run_scenario(litellm, port, sc) for sc in scenarios]
+        results = []
+        for sc in scenarios:
+            print(f"anthropic_capture: {sc.get('name')}", file=sys.stderr, flush=True)
+            results.append(run_scenario(litellm, port, sc))
     finally:
         srv.shutdown()
     if refused:

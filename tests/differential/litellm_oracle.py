@@ -113,6 +113,7 @@ tokens          (cases: token_cases.json, made by make_token_cases.py)
 
 import contextlib
 import decimal
+import faulthandler
 import json
 import os
 import re
@@ -157,7 +158,17 @@ def clean_env() -> list:
     return removed
 
 
+def arm_hang_report():
+    """Dump every thread's stack to stderr if this process is still running
+    after LMRELAY_TEST_CHILD_TIMEOUT_SECS minus 60 s (the Rust side kills it
+    at the deadline and shows the stderr), so a hang names its line."""
+    deadline = int(os.environ.get("LMRELAY_TEST_CHILD_TIMEOUT_SECS") or 300)
+    faulthandler.enable()
+    faulthandler.dump_traceback_later(max(deadline - 60, 5), exit=False)
+
+
 def import_litellm():
+    arm_hang_report()
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     removed = clean_env()
     # litellm prints banners/debug hints to stdout; keep stdout pure JSON.

@@ -176,6 +176,8 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from litellm_oracle import arm_hang_report
+
 DROP_HEADERS = {"host", "content-length", "connection", "accept-encoding", "user-agent"}
 KEY_RE = re.compile(r"((?:^|[?&])key=)[^&]*")
 PIXEL_PNG = base64.b64decode(
@@ -489,6 +491,7 @@ def clean_env():
 
 
 def import_litellm():
+    arm_hang_report()
     os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     clean_env()
     with contextlib.redirect_stdout(sys.stderr):

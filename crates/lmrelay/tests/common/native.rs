@@ -8,9 +8,6 @@
 //! LiteLLM (a capture script) and through lmrelay (the mock provider's
 //! replay server), then a comparison of requests, results and errors.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use futures::StreamExt;
 use lmrelay::types::ChatCompletionRequest;
 use lmrelay::{ChatRequest, Client, Error};
@@ -18,7 +15,7 @@ use mock_provider::replay::{CannedReply, start_replay};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::oracle_support::repo_root;
+use super::oracle_support::{repo_root, run_python};
 
 /// One scenario of a `*_scenarios.json` file.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -47,16 +44,9 @@ pub struct Scenario {
 pub fn capture(script: &str, scenarios: &[Scenario]) -> Vec<Value> {
     let python = std::env::var("LMRELAY_LITELLM_PYTHON")
         .expect("LMRELAY_LITELLM_PYTHON is not set: run scripts/test.sh");
-    let mut child = Command::new(&python)
-        .arg(repo_root().join("tests/differential").join(script))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let path = repo_root().join("tests/differential").join(script);
     let input = serde_json::to_vec(scenarios).unwrap();
-    child.stdin.take().unwrap().write_all(&input).unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_python(&python, &[path.as_os_str()], input, script);
     assert!(
         output.status.success(),
         "{script} failed: {}",
@@ -480,6 +470,9 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// How long lmrelay may take over one scenario (each is one local call).
+const SCENARIO_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Compares every scenario.
 pub async fn compare_all(
     scenarios: &[Scenario],
@@ -489,7 +482,17 @@ pub async fn compare_all(
 ) -> Report {
     let mut report = Report::default();
     for (scenario, theirs) in scenarios.iter().zip(theirs) {
-        let ours = run_ours(scenario, default_model).await;
+        // A hang fails the test with the scenario's name instead of
+        // holding the whole run.
+        let ours = tokio::time::timeout(SCENARIO_DEADLINE, run_ours(scenario, default_model))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{}: lmrelay did not finish within {} s",
+                    scenario.name,
+                    SCENARIO_DEADLINE.as_secs()
+                )
+            });
         let mut diffs = compare(theirs, &ours);
         if divergences.iter().any(|(name, _)| *name == scenario.name) {
             if diffs.is_empty() {
