@@ -49,6 +49,11 @@ pub struct ServeArgs {
     /// Port to listen on (0: any free port).
     #[arg(long, default_value_t = 4000)]
     port: u16,
+    /// Threads serving requests (LiteLLM's --num_workers; default: one per
+    /// CPU this process may run on). With one, the gateway runs on a single
+    /// thread, which costs the least per request.
+    #[arg(long, visible_alias = "num_workers", value_name = "N")]
+    num_workers: Option<std::num::NonZeroUsize>,
     /// Allow a non-loopback address without a master key.
     #[arg(long)]
     insecure: bool,
@@ -60,6 +65,16 @@ pub struct ServeArgs {
     /// before they are cut (their spend is recorded either way).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     drain_timeout: f64,
+}
+
+impl ServeArgs {
+    /// How many threads the runtime should have.
+    pub fn workers(&self) -> usize {
+        self.num_workers.map_or_else(
+            || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            std::num::NonZeroUsize::get,
+        )
+    }
 }
 
 fn seconds(flag: &str, value: f64) -> Result<std::time::Duration, Failure> {

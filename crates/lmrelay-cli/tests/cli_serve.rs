@@ -112,7 +112,16 @@ fn mock_serve_with_a_master_key_listens_publicly_and_exits_cleanly_on_sigterm() 
     );
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lmrelay"))
         .args([
-            "serve", "--config", &config, "--host", "0.0.0.0", "--port", "0",
+            "serve",
+            "--config",
+            &config,
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+            // LiteLLM's spelling; two threads (the multi-threaded runtime).
+            "--num_workers",
+            "2",
         ])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -144,6 +153,23 @@ fn mock_serve_with_a_master_key_listens_publicly_and_exits_cleanly_on_sigterm() 
     let exit = child.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
     assert!(dir.path().join("state.db").exists());
+}
+
+#[test]
+fn zero_workers_are_refused_before_listening() {
+    lmrelay()
+        .args([
+            "serve",
+            "--model",
+            "llamafile/x",
+            "--port",
+            "0",
+            "--num-workers",
+            "0",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("--num-workers"));
 }
 
 #[test]

@@ -34,50 +34,83 @@ pub fn call_id() -> String {
     let mut n = rand::random::<u128>();
     n = (n & !(0xf << 76)) | (0x4 << 76);
     n = (n & !(0x3 << 62)) | (0x2 << 62);
-    let hex = format!("{n:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(36);
+    for i in 0..32 {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            text.push('-');
+        }
+        let nibble = (n >> (124 - 4 * i)) & 0xf;
+        // `nibble` < 16 by the mask.
+        text.push(char::from(HEX[nibble as usize]));
+    }
+    text
 }
 
-fn millis(d: Duration) -> String {
-    format!("{:.3}", d.as_secs_f64() * 1000.0)
+/// Milliseconds with three decimals (`0.250`), from whole microseconds
+/// (digits written by hand: `format!` cost more than the rest of the
+/// headers together).
+fn millis(d: Duration) -> HeaderValue {
+    let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    let mut digits = [0u8; 24];
+    let mut at = digits.len();
+    let mut rest = micros;
+    let mut count = 0;
+    while rest > 0 || count < 4 {
+        if count == 3 {
+            at -= 1;
+            digits[at] = b'.';
+        }
+        at -= 1;
+        // `rest % 10` < 10.
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        count += 1;
+    }
+    HeaderValue::from_bytes(&digits[at..]).unwrap_or_else(|_| HeaderValue::from_static("0.000"))
 }
 
 /// Adds the `x-litellm-*` headers for `info` to `headers`.
 pub fn apply(headers: &mut HeaderMap, info: &CallInfo) {
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(value) = HeaderValue::from_str(&value) {
+    let mut text = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
             headers.insert(HeaderName::from_static(name), value);
         }
     };
-    set("x-litellm-call-id", info.call_id.clone());
+    text("x-litellm-call-id", &info.call_id);
     if let Some(id) = &info.model_id {
-        set("x-litellm-model-id", id.clone());
+        text("x-litellm-model-id", id);
     }
     if let Some(group) = &info.model_group {
-        set("x-litellm-model-group", group.clone());
+        text("x-litellm-model-group", group);
     }
     if let Some(base) = &info.api_base {
-        set("x-litellm-model-api-base", base.clone());
+        text("x-litellm-model-api-base", base);
     }
-    set("x-litellm-attempted-retries", info.retries.to_string());
-    set("x-litellm-attempted-fallbacks", info.fallbacks.to_string());
     if let Some(cost) = info.cost {
-        set("x-litellm-response-cost", cost.normalize().to_string());
+        text("x-litellm-response-cost", &cost.normalize().to_string());
     }
+    let mut set = |name: &'static str, value: HeaderValue| {
+        headers.insert(HeaderName::from_static(name), value);
+    };
+    set(
+        "x-litellm-attempted-retries",
+        HeaderValue::from(info.retries),
+    );
+    set(
+        "x-litellm-attempted-fallbacks",
+        HeaderValue::from(info.fallbacks),
+    );
     if let Some(overhead) = info.overhead {
         set("x-litellm-overhead-duration-ms", millis(overhead));
     }
     if let Some(total) = info.total {
         set("x-litellm-response-duration-ms", millis(total));
     }
-    set("x-litellm-version", env!("CARGO_PKG_VERSION").to_owned());
+    set(
+        "x-litellm-version",
+        HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
+    );
 }
 
 #[cfg(test)]
@@ -113,5 +146,15 @@ mod tests {
         assert_eq!(headers["x-litellm-response-cost"], "0.000015");
         assert_eq!(headers["x-litellm-overhead-duration-ms"], "0.250");
         assert_eq!(headers["x-litellm-model-id"], "d1");
+    }
+
+    #[test]
+    fn durations_print_whole_milliseconds_with_three_decimals() {
+        assert_eq!(millis(Duration::from_micros(0)), "0.000");
+        assert_eq!(millis(Duration::from_micros(1_234_567)), "1234.567");
+        assert_eq!(millis(Duration::from_nanos(2_500)), "0.002");
+        assert_eq!(millis(Duration::from_micros(250)), "0.250");
+        assert_eq!(millis(Duration::from_micros(7_000)), "7.000");
+        assert_eq!(millis(Duration::MAX), "18446744073709551.615");
     }
 }

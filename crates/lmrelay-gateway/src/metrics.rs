@@ -2,9 +2,11 @@
 //! `_total`), so existing dashboards keep working. Labels never hold a key
 //! or its hash: a key appears as its alias or `sk-...abcd`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::{Mutex, PoisonError};
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 /// LiteLLM's latency buckets (seconds).
 const LATENCY_BUCKETS: &[f64] = &[
@@ -31,16 +33,33 @@ enum Value {
 }
 
 /// Metric families and their series. A series is found by a hash of its
-/// label values, so recording allocates only the first time a series is seen.
-#[derive(Debug, Default)]
+/// label values, so recording allocates only the first time a series is
+/// seen; each family holds at most [`MAX_SERIES`] series.
+#[derive(Debug)]
 pub struct Metrics {
-    series: Mutex<HashMap<&'static str, HashMap<u64, Series>>>,
+    /// One map per entry of [`FAMILIES`], in its order.
+    series: Mutex<Vec<FxHashMap<u64, Series>>>,
 }
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            series: Mutex::new(FAMILIES.iter().map(|_| FxHashMap::default()).collect()),
+        }
+    }
+}
+
+/// The most series one family keeps. Label values come from callers (the
+/// requested model, a key's alias), so without a bound anyone could grow
+/// the gateway's memory by asking for ever new model names; past it,
+/// observations are counted in one series whose label values are `other`.
+pub const MAX_SERIES: usize = 10_000;
+
+/// The label value of the overflow series.
+const OVERFLOW: &str = "other";
 
 #[derive(Debug)]
 struct Series {
-    /// The label values, to tell a hash collision from the same series.
-    values: Vec<String>,
     /// `{a="x",b="y"}`.
     text: String,
     value: Value,
@@ -51,7 +70,7 @@ pub type Labels<'a> = &'a [(&'a str, &'a str)];
 
 fn hash_labels(labels: Labels<'_>) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = FxHasher::default();
     for (_, v) in labels {
         v.hash(&mut h);
     }
@@ -137,29 +156,30 @@ impl Metrics {
         new: impl FnOnce() -> Value,
         f: impl FnOnce(&mut Value),
     ) {
+        let Some(index) = FAMILIES.iter().position(|(family, _, _)| *family == name) else {
+            return;
+        };
         let key = hash_labels(labels);
         let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
-        let family = series.entry(name).or_default();
-        let same = |s: &Series| {
-            s.values
-                .iter()
-                .map(String::as_str)
-                .eq(labels.iter().map(|(_, v)| *v))
-        };
-        match family.get_mut(&key) {
-            Some(s) if same(s) => f(&mut s.value),
-            // A different series with the same hash: astronomically rare;
+        let family = &mut series[index];
+        if let Some(s) = family.get_mut(&key) {
+            // A different series with the same hash is astronomically rare;
             // it is folded into the first rather than growing a second map.
-            Some(s) => f(&mut s.value),
-            None => {
-                let s = family.entry(key).or_insert_with(|| Series {
-                    values: labels.iter().map(|(_, v)| (*v).to_owned()).collect(),
-                    text: self::labels(labels),
-                    value: new(),
-                });
-                f(&mut s.value);
-            }
+            f(&mut s.value);
+            return;
         }
+        let overflow: Vec<(&str, &str)>;
+        let (key, labels) = if family.len() >= MAX_SERIES {
+            overflow = labels.iter().map(|(name, _)| (*name, OVERFLOW)).collect();
+            (hash_labels(&overflow), overflow.as_slice())
+        } else {
+            (key, labels)
+        };
+        let s = family.entry(key).or_insert_with(|| Series {
+            text: self::labels(labels),
+            value: new(),
+        });
+        f(&mut s.value);
     }
 
     /// Adds `by` to a counter.
@@ -212,13 +232,10 @@ impl Metrics {
     pub fn render(&self) -> String {
         let series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
         let mut out = String::new();
-        for (family, kind, help) in FAMILIES {
+        for ((family, kind, help), members) in FAMILIES.iter().zip(series.iter()) {
             let base = family.trim_end_matches("_total");
             let _ = writeln!(out, "# HELP {base} {help}");
             let _ = writeln!(out, "# TYPE {base} {kind}");
-            let Some(members) = series.get(family) else {
-                continue;
-            };
             let sorted: BTreeMap<&String, &Value> =
                 members.values().map(|s| (&s.text, &s.value)).collect();
             let name = family;
@@ -293,5 +310,39 @@ mod tests {
             text.contains("litellm_overhead_latency_metric_count{model_group=\"g\"} 1"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn series_per_family_stop_growing_at_the_bound() {
+        let m = Metrics::default();
+        for i in 0..MAX_SERIES + 50 {
+            let model = format!("model-{i}");
+            m.add(
+                "litellm_proxy_total_requests_metric_total",
+                &[("requested_model", &model), ("status_code", "404")],
+                1.0,
+            );
+        }
+        let text = m.render();
+        let lines = text
+            .lines()
+            .filter(|l| l.starts_with("litellm_proxy_total_requests_metric_total{"))
+            .count();
+        assert_eq!(lines, MAX_SERIES + 1, "the bound plus the overflow series");
+        assert!(
+            text.contains(
+                "litellm_proxy_total_requests_metric_total{requested_model=\"other\",status_code=\"other\"} 50"
+            ),
+            "the 50 past the bound are counted together"
+        );
+        // Series seen before the bound keep counting on their own.
+        m.add(
+            "litellm_proxy_total_requests_metric_total",
+            &[("requested_model", "model-7"), ("status_code", "404")],
+            1.0,
+        );
+        assert!(m.render().contains(
+            "litellm_proxy_total_requests_metric_total{requested_model=\"model-7\",status_code=\"404\"} 2"
+        ));
     }
 }

@@ -228,7 +228,9 @@ impl Client {
         match check {
             // Boxed: the checked path's future is large and rarely taken.
             Some(check) => Ok(Box::pin(self.completion_checked(request, &check)).await?.0),
-            None => self.completion_once(request).await,
+            // `unary` directly, not through `completion_once`: one level of
+            // future less to move on every call.
+            None => self.unary("chat", request, CHAT, mock::chat).await,
         }
     }
 
@@ -424,7 +426,7 @@ impl Client {
             ))
         });
         if let (Some(cache), Some(key)) = (&self.cache, &cache_key)
-            && let Some(hit) = cache.lookup(key, &options.cache).await
+            && let Some(hit) = Box::pin(cache.lookup(key, &options.cache)).await
             && let Ok(mut response) = serde_json::from_value::<T>(hit)
         {
             let provider = resolve(model, None, None).map(|t| t.provider.prefix.clone());
@@ -443,9 +445,12 @@ impl Client {
                     Some(canned) => mock(&target, model, canned)?,
                     None => {
                         let wire = (route.build)(&target, body, options)?;
-                        let bytes = self
-                            .post_and_read(&target, &wire, options, route.map_error)
-                            .await?;
+                        // Boxed: the HTTP exchange's state is most of this
+                        // future's size, and every enclosing future would
+                        // otherwise be copied whole on each move.
+                        let bytes =
+                            Box::pin(self.post_and_read(&target, &wire, options, route.map_error))
+                                .await?;
                         (route.parse)(&target, &bytes)?
                     }
                 };
@@ -484,8 +489,7 @@ impl Client {
     ) -> Result<bytes::Bytes> {
         let limit = self.attempt_timeout(options);
         let call = async {
-            let http = self.http.for_url(&wire.url)?;
-            let response = transport::send(http, target, wire, map_error).await?;
+            let response = transport::send(&self.http, target, wire, map_error).await?;
             read_body(target, &wire.url, response).await
         };
         tokio::time::timeout(limit, call)
@@ -507,13 +511,12 @@ impl Client {
         let first_wait = options.first_chunk_timeout.unwrap_or(base);
         let idle = options.idle_timeout.unwrap_or(base);
         let started = Instant::now();
-        let http = self.http.for_url(&wire.url)?;
-        let response =
-            tokio::time::timeout(first_wait, transport::send(http, &target, &wire, map_error))
-                .await
-                .map_err(|_| {
-                    deadline_error(&target, &wire.url, "no response headers", first_wait)
-                })??;
+        let response = tokio::time::timeout(
+            first_wait,
+            transport::send(&self.http, &target, &wire, map_error),
+        )
+        .await
+        .map_err(|_| deadline_error(&target, &wire.url, "no response headers", first_wait))??;
         let is_json = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -607,7 +610,14 @@ impl Client {
             choice.api_base.as_deref(),
             choice.api_key.as_ref().map(ApiKey::expose),
         )?;
-        crate::auth::vertex::prepare(&self.http, &self.google_tokens, &mut target, options).await?;
+        // Boxed: fetching a Vertex AI token is rare and its future is large.
+        Box::pin(crate::auth::vertex::prepare(
+            &self.http,
+            &self.google_tokens,
+            &mut target,
+            options,
+        ))
+        .await?;
         let policy = RetryPolicy {
             num_retries: options.num_retries.unwrap_or(self.retry.num_retries),
             ..self.retry.clone()

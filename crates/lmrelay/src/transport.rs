@@ -56,30 +56,56 @@ pub fn redacted_headers(headers: &[(String, String)]) -> Vec<(&str, &str)> {
 /// Largest response body read (64 MiB): a bound on memory per call.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
-/// The HTTP clients of one [`crate::Client`]: one for `http://` URLs built
-/// without loading any certificate (local servers start in a millisecond),
-/// and one for `https://` URLs with the platform's roots, built on first use.
+/// The HTTP client for plain `http://` URLs when no proxy applies: hyper's
+/// own pooled client, without reqwest's layers (redirect and retry
+/// policies, URL re-parsing), which cost as much per call as the rest of a
+/// gateway's request handling.
+type DirectClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Full<Bytes>,
+>;
+
+/// The HTTP clients of one [`crate::Client`]: hyper's client for `http://`
+/// URLs (local servers, internal gateways), reqwest for `https://` URLs with
+/// the platform's roots (built on first use) and for `http://` when a proxy
+/// is configured in the environment (`HTTP_PROXY`, `ALL_PROXY`), which
+/// reqwest honours with `NO_PROXY`.
 #[derive(Debug)]
 pub(crate) struct HttpClients {
     connect_timeout: Duration,
+    /// Plain HTTP goes through reqwest (a proxy is configured, or a test).
+    plain_via_reqwest: bool,
+    direct: std::sync::OnceLock<DirectClient>,
     plain: std::sync::OnceLock<Result<reqwest::Client, String>>,
     tls: std::sync::OnceLock<Result<reqwest::Client, String>>,
 }
 
+/// Whether the environment names a proxy for plain HTTP.
+fn http_proxy_configured() -> bool {
+    ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
+}
+
 impl HttpClients {
     pub(crate) fn new(connect_timeout: Duration) -> Self {
+        Self::with_plain_via_reqwest(connect_timeout, http_proxy_configured())
+    }
+
+    /// Clients that send plain HTTP through reqwest when `via_reqwest`.
+    pub(crate) fn with_plain_via_reqwest(connect_timeout: Duration, via_reqwest: bool) -> Self {
         Self {
             connect_timeout,
+            plain_via_reqwest: via_reqwest,
+            direct: std::sync::OnceLock::new(),
             plain: std::sync::OnceLock::new(),
             tls: std::sync::OnceLock::new(),
         }
     }
 
-    /// The client for `url`.
+    /// The reqwest client for `url` (token endpoints, tokenizers, https).
     pub(crate) fn for_url(&self, url: &str) -> Result<&reqwest::Client> {
-        let https = url
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+        let https = is_https(url);
         let cell = if https { &self.tls } else { &self.plain };
         cell.get_or_init(|| {
             // No redirects: LLM APIs answer POSTs in place, and a followed
@@ -88,7 +114,7 @@ impl HttpClients {
             let builder = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(self.connect_timeout)
-                .user_agent(concat!("lmrelay/", env!("CARGO_PKG_VERSION")));
+                .user_agent(USER_AGENT);
             // No roots at all for plain HTTP: an https URL can never use this
             // client (it would fail verification, not skip it).
             let builder = if https {
@@ -103,16 +129,171 @@ impl HttpClients {
         .as_ref()
         .map_err(|msg| Error::new(ErrorKind::APIConnection, msg.clone()))
     }
+
+    /// hyper's client, when it can carry `url`: plain `http://` with an
+    /// ASCII host and no user info, and no proxy configured.
+    fn direct_for(&self, url: &str) -> Option<(&DirectClient, hyper::Uri)> {
+        if self.plain_via_reqwest
+            || !url
+                .get(..7)
+                .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+        {
+            return None;
+        }
+        let authority_end = url[7..].find(['/', '?', '#']).map_or(url.len(), |i| i + 7);
+        if url[7..authority_end].contains('@') {
+            return None;
+        }
+        let uri: hyper::Uri = url.parse().ok()?;
+        let client = self.direct.get_or_init(|| {
+            let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            connector.set_nodelay(true);
+            connector.set_connect_timeout(Some(self.connect_timeout));
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .pool_timer(hyper_util::rt::TokioTimer::new())
+                .timer(hyper_util::rt::TokioTimer::new())
+                .build(connector)
+        });
+        Some((client, uri))
+    }
+}
+
+const USER_AGENT: &str = concat!("lmrelay/", env!("CARGO_PKG_VERSION"));
+
+fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+}
+
+/// Why a connection or a body failed, from either client.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    timeout: bool,
+    connect: bool,
+    cause: String,
+}
+
+impl Failure {
+    fn from_reqwest(err: &reqwest::Error) -> Self {
+        Self {
+            timeout: err.is_timeout(),
+            connect: err.is_connect(),
+            cause: root_cause(err),
+        }
+    }
+
+    fn from_error(err: &(dyn std::error::Error + 'static), connect: bool) -> Self {
+        let mut source = err;
+        let mut timeout = false;
+        loop {
+            timeout |= source.is::<tokio::time::error::Elapsed>()
+                || source
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut);
+            match source.source() {
+                Some(next) => source = next,
+                None => break,
+            }
+        }
+        let cause = if timeout && connect {
+            "connect timed out".to_owned()
+        } else {
+            source.to_string()
+        };
+        Self {
+            timeout,
+            connect,
+            cause,
+        }
+    }
+}
+
+/// A response body as a stream of pieces.
+pub(crate) type ByteStream =
+    futures::stream::BoxStream<'static, std::result::Result<Bytes, Failure>>;
+
+/// A response from either client: status, headers, and the body still to
+/// be read.
+pub(crate) struct HttpResponse {
+    status: reqwest::StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: ResponseBody,
+}
+
+enum ResponseBody {
+    Reqwest(reqwest::Response),
+    Direct(hyper::body::Incoming),
+}
+
+impl HttpResponse {
+    /// The response headers.
+    pub(crate) fn headers(&self) -> &reqwest::header::HeaderMap {
+        &self.headers
+    }
+
+    /// The body, piece by piece.
+    pub(crate) fn into_stream(self) -> ByteStream {
+        match self.body {
+            ResponseBody::Reqwest(response) => response
+                .bytes_stream()
+                .map(|piece| piece.map_err(|err| Failure::from_reqwest(&err)))
+                .boxed(),
+            ResponseBody::Direct(mut body) => futures::stream::poll_fn(move |cx| {
+                use hyper::body::Body;
+                loop {
+                    let frame = match std::pin::Pin::new(&mut body).poll_frame(cx) {
+                        std::task::Poll::Pending => return std::task::Poll::Pending,
+                        std::task::Poll::Ready(frame) => frame,
+                    };
+                    return std::task::Poll::Ready(match frame {
+                        None => None,
+                        Some(Err(err)) => Some(Err(Failure::from_error(&err, false))),
+                        Some(Ok(frame)) => match frame.into_data() {
+                            Ok(data) => Some(Ok(data)),
+                            // Trailers carry no body bytes.
+                            Err(_) => continue,
+                        },
+                    });
+                }
+            })
+            .boxed(),
+        }
+    }
 }
 
 /// Sends `wire` and returns the response once its status says success; a
 /// failure status is read and mapped by `map_error` (the adapter's mapping).
 pub(crate) async fn send(
-    http: &reqwest::Client,
+    http: &HttpClients,
     target: &Target,
     wire: &WireRequest,
     map_error: fn(&Target, u16, &reqwest::header::HeaderMap, &str) -> Error,
-) -> Result<reqwest::Response> {
+) -> Result<HttpResponse> {
+    let response = match http.direct_for(&wire.url) {
+        Some((client, uri)) => send_direct(client, uri, target, wire).await?,
+        None => send_reqwest(http.for_url(&wire.url)?, target, wire).await?,
+    };
+    if response.status.is_success() {
+        return Ok(response);
+    }
+    let status = response.status.as_u16();
+    let headers = response.headers.clone();
+    let body = read_body(target, &wire.url, response)
+        .await
+        .unwrap_or_default();
+    Err(map_error(
+        target,
+        status,
+        &headers,
+        &String::from_utf8_lossy(&body),
+    ))
+}
+
+async fn send_reqwest(
+    http: &reqwest::Client,
+    target: &Target,
+    wire: &WireRequest,
+) -> Result<HttpResponse> {
     let mut builder = http.post(&wire.url).json(&wire.body);
     for (name, value) in &wire.headers {
         builder = builder.header(name, value);
@@ -120,55 +301,110 @@ pub(crate) async fn send(
     let response = builder
         .send()
         .await
-        .map_err(|err| transport_error(target, &wire.url, &err))?;
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response);
-    }
-    let headers = response.headers().clone();
-    let body = read_body(target, &wire.url, response)
-        .await
-        .unwrap_or_default();
-    Err(map_error(
-        target,
-        status.as_u16(),
-        &headers,
-        &String::from_utf8_lossy(&body),
-    ))
+        .map_err(|err| transport_error(target, &wire.url, &Failure::from_reqwest(&err)))?;
+    Ok(HttpResponse {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: ResponseBody::Reqwest(response),
+    })
 }
 
-/// Reads a whole body, refusing more than [`MAX_BODY`] bytes.
-pub(crate) async fn read_body(
+async fn send_direct(
+    client: &DirectClient,
+    uri: hyper::Uri,
     target: &Target,
-    url: &str,
-    response: reqwest::Response,
-) -> Result<Bytes> {
-    let mut stream = response.bytes_stream();
+    wire: &WireRequest,
+) -> Result<HttpResponse> {
+    use reqwest::header::{HeaderName, HeaderValue};
+    let body = serde_json::to_vec(&wire.body).map_err(|err| {
+        target.error(
+            ErrorKind::BadRequest,
+            format!("the request body could not be written as JSON: {err}"),
+        )
+    })?;
+    let mut request = hyper::Request::new(http_body_util::Full::new(Bytes::from(body)));
+    *request.method_mut() = hyper::Method::POST;
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
+    // What reqwest sends by default, so both clients look the same upstream.
+    headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("*/*"));
+    headers.insert(
+        reqwest::header::USER_AGENT,
+        HeaderValue::from_static(USER_AGENT),
+    );
+    for (name, value) in &wire.headers {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) else {
+            return Err(target.error(
+                ErrorKind::BadRequest,
+                format!(
+                    "header '{name}' cannot be sent: its name or value has characters HTTP \
+                     does not allow (line breaks, control characters); fix it in \
+                     extra_headers or the API key"
+                ),
+            ));
+        };
+        headers.insert(name, value);
+    }
+    let response = client.request(request).await.map_err(|err| {
+        transport_error(
+            target,
+            &wire.url,
+            &Failure::from_error(&err, err.is_connect()),
+        )
+    })?;
+    let (parts, body) = response.into_parts();
+    Ok(HttpResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body: ResponseBody::Direct(body),
+    })
+}
+
+/// Reads a whole body, refusing more than [`MAX_BODY`] bytes. A body that
+/// arrives in one piece (the usual case) is returned without a copy.
+pub(crate) async fn read_body(target: &Target, url: &str, response: HttpResponse) -> Result<Bytes> {
+    let mut stream = response.into_stream();
+    let mut first: Option<Bytes> = None;
     let mut body = Vec::new();
     while let Some(piece) = stream.next().await {
         let piece = piece.map_err(|err| transport_error(target, url, &err))?;
-        if body.len() + piece.len() > MAX_BODY {
+        let had = first.as_ref().map_or(0, Bytes::len) + body.len();
+        if had + piece.len() > MAX_BODY {
             return Err(target.error(
                 ErrorKind::APIError,
                 format!("response from {url} is larger than {MAX_BODY} bytes"),
             ));
         }
+        if first.is_none() && body.is_empty() {
+            first = Some(piece);
+            continue;
+        }
+        if let Some(first) = first.take() {
+            body.extend_from_slice(&first);
+        }
         body.extend_from_slice(&piece);
     }
-    Ok(Bytes::from(body))
+    Ok(first.unwrap_or_else(|| Bytes::from(body)))
 }
 
 /// A transport failure (refused, reset, DNS, TLS, timeout) as an [`Error`].
-pub(crate) fn transport_error(target: &Target, url: &str, err: &reqwest::Error) -> Error {
-    let cause = root_cause(err);
+pub(crate) fn transport_error(target: &Target, url: &str, err: &Failure) -> Error {
+    let cause = &err.cause;
     let url = strip_query(url);
-    if err.is_timeout() {
+    if err.timeout {
         return target.error(
             ErrorKind::Timeout,
             format!("request to {url} timed out ({cause})"),
         );
     }
-    let what = if err.is_connect() {
+    let what = if err.connect {
         format!("could not connect to {url} ({cause})")
     } else {
         format!("connection to {url} failed ({cause})")
@@ -228,6 +464,109 @@ fn strip_query(url: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::openai_compat::map_error;
+    use mock_provider::replay::{CannedReply, start_replay};
+    use serde_json::json;
+
+    /// What the server saw and what came back, through one of the clients.
+    async fn exchange(
+        via_reqwest: bool,
+        reply: Value,
+    ) -> (Vec<(String, String)>, Value, Result<Bytes>) {
+        let server = start_replay(CannedReply(reply)).await.unwrap();
+        let http = HttpClients::with_plain_via_reqwest(Duration::from_secs(2), via_reqwest);
+        let base = format!("{}/v1", server.base_url());
+        let target = crate::providers::resolve("openai/m", Some(&base), Some("sk-x")).unwrap();
+        let wire = WireRequest {
+            url: format!("{base}/chat/completions?q=1"),
+            headers: vec![
+                ("authorization".into(), "Bearer sk-x".into()),
+                ("x-trace".into(), "t-1".into()),
+            ],
+            body: json!({"model": "m", "messages": [{"role": "user", "content": "héllo"}]}),
+        };
+        let result = match send(&http, &target, &wire, map_error).await {
+            Ok(response) => read_body(&target, &wire.url, response).await,
+            Err(err) => Err(err),
+        };
+        let seen = server.requests();
+        assert_eq!(seen.len(), 1, "one request per call");
+        let (_, request) = seen.into_iter().next().unwrap();
+        let mut headers: Vec<(String, String)> = request
+            .headers
+            .into_iter()
+            // The port differs per server.
+            .filter(|(name, _)| name != "host")
+            .collect();
+        headers.sort();
+        (headers, request.body, result)
+    }
+
+    #[tokio::test]
+    async fn mock_hyper_and_reqwest_clients_send_and_read_the_same() {
+        let ok = json!({"status": 200, "body": {"id": "x", "choices": []}});
+        let (hyper_headers, hyper_body, hyper_result) = exchange(false, ok.clone()).await;
+        let (reqwest_headers, reqwest_body, reqwest_result) = exchange(true, ok).await;
+        assert_eq!(hyper_headers, reqwest_headers);
+        assert_eq!(hyper_body, reqwest_body);
+        assert_eq!(hyper_body["messages"][0]["content"], "héllo");
+        assert!(
+            hyper_headers.contains(&("user-agent".into(), USER_AGENT.into())),
+            "{hyper_headers:?}"
+        );
+        assert_eq!(hyper_result.unwrap(), reqwest_result.unwrap());
+
+        let limited = json!({"status": 429, "headers": {"retry-after": "7"},
+            "body": {"error": {"message": "slow down", "type": "rate_limit"}}});
+        let (_, _, hyper_err) = exchange(false, limited.clone()).await;
+        let (_, _, reqwest_err) = exchange(true, limited).await;
+        let (hyper_err, reqwest_err) = (hyper_err.unwrap_err(), reqwest_err.unwrap_err());
+        assert_eq!(hyper_err.kind(), ErrorKind::RateLimit);
+        assert_eq!(hyper_err.to_string(), reqwest_err.to_string());
+        assert_eq!(hyper_err.retry_after(), reqwest_err.retry_after());
+    }
+
+    #[tokio::test]
+    async fn refused_connections_read_the_same_through_both_clients() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let base = format!("http://{addr}/v1");
+        let target = crate::providers::resolve("openai/m", Some(&base), Some("sk-x")).unwrap();
+        let wire = WireRequest {
+            url: format!("{base}/chat/completions"),
+            headers: Vec::new(),
+            body: json!({}),
+        };
+        let mut errors = Vec::new();
+        for via_reqwest in [false, true] {
+            let http = HttpClients::with_plain_via_reqwest(Duration::from_secs(2), via_reqwest);
+            let err = send(&http, &target, &wire, map_error).await.err().unwrap();
+            assert_eq!(err.kind(), ErrorKind::APIConnection, "{err}");
+            assert!(err.to_string().contains("could not connect"), "{err}");
+            errors.push(err.to_string());
+        }
+        assert!(
+            errors[0].to_lowercase().contains("refused"),
+            "{}",
+            errors[0]
+        );
+    }
+
+    #[test]
+    fn urls_with_user_info_or_tls_stay_with_reqwest() {
+        let http = HttpClients::with_plain_via_reqwest(Duration::from_secs(1), false);
+        assert!(
+            http.direct_for("http://127.0.0.1:1/v1/chat/completions")
+                .is_some()
+        );
+        assert!(http.direct_for("HTTP://localhost/v1").is_some());
+        assert!(http.direct_for("http://user:pw@127.0.0.1/v1").is_none());
+        assert!(http.direct_for("https://api.openai.com/v1").is_none());
+        assert!(http.direct_for("http://bücher.example/v1").is_none());
+        let proxied = HttpClients::with_plain_via_reqwest(Duration::from_secs(1), true);
+        assert!(proxied.direct_for("http://127.0.0.1:1/v1").is_none());
+    }
 
     #[test]
     fn debug_masks_credential_headers() {

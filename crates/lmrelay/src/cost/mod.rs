@@ -17,10 +17,11 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::models::{self, ModelEntry, is_local_provider, split_provider};
+use crate::models::{ModelEntry, is_local_provider};
 
+mod memo;
 mod provider_rules;
-use provider_rules::{dashscope_cost, fireworks_bucket, perplexity_cost, plain_cost};
+use provider_rules::{dashscope_cost, perplexity_cost, plain_cost};
 
 /// Token counts of one call, split the way prices are: LiteLLM's `Usage` with
 /// its details, as plain numbers.
@@ -162,47 +163,33 @@ pub fn cost_per_token_with(model: &str, usage: &TokenUsage, options: &CostOption
 
 fn raw_cost(model: &str, usage: &TokenUsage, options: &CostOptions) -> Result<Cost> {
     let given = options.custom_llm_provider.as_deref();
-    let (provider, _) = split_provider(model, given);
-    let provider = provider.unwrap_or_default();
+    let resolved = memo::resolve(model, given);
+    let provider = resolved.provider.as_str();
     if provider == "lemonade" {
         return Ok(Cost::default());
     }
-    let no_prefix = model.split_once('/').map_or(model, |(_, rest)| rest);
-    let with_provider = given.map_or_else(|| model.to_owned(), |p| format!("{p}/{model}"));
-    let model = [with_provider.as_str(), model, no_prefix]
-        .into_iter()
-        .find(|key| models::table::entry(key).is_some())
-        .unwrap_or(model);
-    let (lookup_model, lookup_provider) = match provider.as_str() {
-        "vertex_ai" => (no_prefix, Some("vertex_ai")),
-        _ => (
-            model,
-            given.or(Some(provider.as_str())).filter(|p| !p.is_empty()),
-        ),
-    };
-    let Some(entry) = models::find_entry(lookup_model, lookup_provider) else {
-        if is_local_provider(&provider) {
+    let Some(entry) = resolved.entry.as_ref() else {
+        if is_local_provider(provider) {
             return Ok(Cost::default());
         }
-        if provider == "fireworks_ai"
-            && let Some(bucket) = models::table::entry(fireworks_bucket(no_prefix))
-        {
-            return Ok(plain_cost(&bucket, usage));
+        if let Some(bucket) = &resolved.fireworks_bucket {
+            return Ok(plain_cost(bucket, usage));
         }
         return Err(Error::new(
             ErrorKind::NotFound,
             format!(
-                "no price for model '{model}': it is not in the model table; register a price \
+                "no price for model '{}': it is not in the model table; register a price \
                  with lmrelay::models::register_models or in the user model file (`lmrelay \
-                 models update --from FILE`)"
+                 models update --from FILE`)",
+                resolved.model
             ),
         ));
     };
-    if let Some(seconds) = per_second_cost(&entry, options.response_time) {
+    if let Some(seconds) = per_second_cost(entry, options.response_time) {
         return Ok(seconds);
     }
     let tier = options.service_tier.as_deref();
-    Ok(match provider.as_str() {
+    Ok(match provider {
         "xai" => {
             let merged = TokenUsage {
                 completion_tokens: usage.completion_tokens + usage.reasoning_tokens,
@@ -213,19 +200,19 @@ fn raw_cost(model: &str, usage: &TokenUsage, options: &CostOptions) -> Result<Co
                 has_completion_details: false,
                 ..usage.clone()
             };
-            generic_cost(&entry, &merged, tier)
+            generic_cost(entry, &merged, tier)
         }
-        "perplexity" => perplexity_cost(&entry, usage),
-        "fireworks_ai" | "databricks" => plain_cost(&entry, usage),
-        "dashscope" => dashscope_cost(&entry, usage),
+        "perplexity" => perplexity_cost(entry, usage),
+        "fireworks_ai" | "databricks" => plain_cost(entry, usage),
+        "dashscope" => dashscope_cost(entry, usage),
         "vertex_ai" | "anthropic" | "bedrock" | "openai" | "gemini" | "deepseek" | "azure"
-        | "azure_ai" => generic_cost(&entry, usage, tier),
+        | "azure_ai" => generic_cost(entry, usage, tier),
         _ => {
             let priced = ["input_cost_per_token", "output_cost_per_token"]
                 .into_iter()
                 .any(|key| entry.price(key).is_some_and(|p| p > Decimal::ZERO));
             if priced {
-                generic_cost(&entry, usage, tier)
+                generic_cost(entry, usage, tier)
             } else {
                 Cost::default()
             }

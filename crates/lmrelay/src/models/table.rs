@@ -119,6 +119,15 @@ pub fn load_user_table(path: &Path) -> Result<Map<String, Value>> {
     validate_table(&text).map_err(|err| err.context(format!("model file {}", path.display())))
 }
 
+/// Bumped whenever the table changes, so memoised lookups know to forget.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The table's version in this process: it changes whenever a model is
+/// registered, so anything remembered from the table can be dropped.
+pub fn generation() -> u64 {
+    GENERATION.load(std::sync::atomic::Ordering::Acquire)
+}
+
 /// Registers or overrides models for this process, like LiteLLM's
 /// `register_model`: each field given replaces the same field of the known
 /// entry; unknown models are added. The value is validated first.
@@ -131,6 +140,7 @@ pub fn register_models(models: &Value) -> Result<()> {
     for (key, entry) in valid {
         merge_into(&mut overlay.registered, key, entry);
     }
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     Ok(())
 }
 

@@ -190,17 +190,22 @@ impl Target {
                 format!("provider '{provider}' has no default API base: pass api_base{env}"),
             ));
         };
-        let parsed = url::Url::parse(base).map_err(|err| {
-            self.error(
-                ErrorKind::BadRequest,
-                format!("api_base '{base}' is not a URL ({err}): use a form like http://127.0.0.1:8080/v1"),
-            )
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(self.error(
-                ErrorKind::BadRequest,
-                format!("api_base '{base}' must start with http:// or https://"),
-            ));
+        if !valid_bases::contains(base) {
+            let parsed = url::Url::parse(base).map_err(|err| {
+                self.error(
+                    ErrorKind::BadRequest,
+                    format!(
+                        "api_base '{base}' is not a URL ({err}): use a form like http://127.0.0.1:8080/v1"
+                    ),
+                )
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(self.error(
+                    ErrorKind::BadRequest,
+                    format!("api_base '{base}' must start with http:// or https://"),
+                ));
+            }
+            valid_bases::insert(base);
         }
         let trimmed = base.trim_end_matches('/');
         for known in [Endpoint::Chat, Endpoint::Completions, Endpoint::Embeddings] {
@@ -238,6 +243,31 @@ impl Target {
         Error::new(kind, message)
             .with_provider(self.provider.prefix.clone())
             .with_model(self.model.clone())
+    }
+}
+
+/// API bases already parsed and found valid: a gateway sends every call to
+/// one of a few, and parsing a URL cost more than the rest of building the
+/// request. Bounded, since bases can come from callers.
+mod valid_bases {
+    use std::collections::HashSet;
+    use std::sync::{LazyLock, RwLock};
+
+    const CAPACITY: usize = 256;
+
+    static BASES: LazyLock<RwLock<HashSet<String>>> = LazyLock::new(RwLock::default);
+
+    pub(super) fn contains(base: &str) -> bool {
+        BASES.read().is_ok_and(|bases| bases.contains(base))
+    }
+
+    pub(super) fn insert(base: &str) {
+        if let Ok(mut bases) = BASES.write() {
+            if bases.len() >= CAPACITY {
+                bases.clear();
+            }
+            bases.insert(base.to_owned());
+        }
     }
 }
 

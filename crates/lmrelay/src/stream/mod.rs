@@ -9,7 +9,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use lmrelay_types::{ChatCompletionChunk, ChatCompletionResponse, ResponseMeta, Usage};
@@ -24,7 +23,7 @@ pub use sse::{
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
 use crate::providers::adapter::{Adapter, FrameFormat, StreamTranslator};
-use crate::transport::{deadline_error, transport_error};
+use crate::transport::{ByteStream, HttpResponse, deadline_error, transport_error};
 
 /// A stream of chat completion chunks. Ends after the last chunk; a failure
 /// (mid-stream error event, cut connection, deadline) is its last item.
@@ -247,7 +246,7 @@ fn data_frame(data: String) -> SseEvent {
 pub(crate) struct ChunkReader {
     target: Target,
     url: String,
-    bytes: BoxStream<'static, reqwest::Result<Bytes>>,
+    bytes: ByteStream,
     decoder: FrameDecoder,
     translator: Box<dyn StreamTranslator>,
     frames: VecDeque<SseEvent>,
@@ -264,7 +263,7 @@ impl ChunkReader {
     pub(crate) fn new(
         target: Target,
         url: String,
-        response: reqwest::Response,
+        response: HttpResponse,
         adapter: &Adapter,
         model: &str,
         include_usage: bool,
@@ -273,7 +272,7 @@ impl ChunkReader {
         Self {
             target,
             url,
-            bytes: response.bytes_stream().boxed(),
+            bytes: response.into_stream(),
             decoder: FrameDecoder::new(adapter.frames),
             translator,
             frames: VecDeque::new(),
