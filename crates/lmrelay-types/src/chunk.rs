@@ -3,7 +3,11 @@ use serde::{Deserialize, Serialize};
 use crate::{JsonObject, Role, Usage};
 
 /// One streamed chunk (`object: "chat.completion.chunk"`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Its `Deserialize` is written by hand (see `chunk_de.rs`): serde's derive
+/// with a flattened `extra` buffers every field before reading it, which
+/// doubled the cost of each chunk a gateway relays.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ChatCompletionChunk {
     /// Response id, the same in every chunk of one stream.
     #[serde(default)]
@@ -31,7 +35,7 @@ pub struct ChatCompletionChunk {
     pub extra: JsonObject,
 }
 
-fn chunk_object() -> String {
+pub(crate) fn chunk_object() -> String {
     "chat.completion.chunk".to_owned()
 }
 
@@ -52,8 +56,8 @@ pub struct ChunkChoice {
     pub logprobs: Option<serde_json::Value>,
 }
 
-/// Incremental message content.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Incremental message content (`Deserialize` by hand, as the chunk's).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Delta {
     /// Set in the first chunk of a choice.
     #[serde(default, skip_serializing_if = "Option::is_none")]

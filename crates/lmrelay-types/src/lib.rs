@@ -15,6 +15,7 @@
 
 mod chat;
 mod chunk;
+mod chunk_de;
 mod completion;
 mod embedding;
 mod error_body;

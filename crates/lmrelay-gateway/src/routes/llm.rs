@@ -330,13 +330,10 @@ async fn chat_stream(
     let frames = metered
         .map(|item| {
             let frame = match item {
-                Ok(chunk) => format!(
-                    "data: {}\n\n",
-                    serde_json::to_string(&chunk).unwrap_or_default()
-                ),
-                Err(err) => format!("data: {}\n\n", err.to_openai_json()),
+                Ok(chunk) => sse_frame(&chunk),
+                Err(err) => Bytes::from(format!("data: {}\n\n", err.to_openai_json())),
             };
-            Ok::<_, Infallible>(Bytes::from(frame))
+            Ok::<_, Infallible>(frame)
         })
         .chain(futures::stream::once(async {
             Ok(Bytes::from_static(b"data: [DONE]\n\n"))
@@ -349,6 +346,18 @@ async fn chat_stream(
         }
     }
     Ok(response)
+}
+
+/// `data: {json}\n\n`, written once into a buffer sized for a typical chunk.
+fn sse_frame(chunk: &ChatCompletionChunk) -> Bytes {
+    let mut frame = Vec::with_capacity(320);
+    frame.extend_from_slice(b"data: ");
+    if serde_json::to_writer(&mut frame, chunk).is_err() {
+        frame.truncate(6);
+        frame.extend_from_slice(b"{}");
+    }
+    frame.extend_from_slice(b"\n\n");
+    Bytes::from(frame)
 }
 
 /// A `text/event-stream` response with the call's headers.

@@ -99,7 +99,23 @@ impl SseDecoder {
                 bytes = &bytes[1..];
                 continue;
             }
-            self.push_line_bytes(&bytes[..pos])?;
+            let event = if self.line.is_empty() {
+                // The whole line is in this read (the usual case): no copy.
+                self.check_line_length(pos)?;
+                self.at_start = false;
+                self.process_line(&bytes[..pos])
+            } else {
+                self.push_line_bytes(&bytes[..pos])?;
+                let mut line = std::mem::take(&mut self.line);
+                let event = self.process_line(&line);
+                // Keep the buffer's capacity for the next split line.
+                line.clear();
+                self.line = line;
+                event
+            };
+            if let Some(event) = event {
+                events.push(event);
+            }
             self.after_cr = is_cr;
             let mut consumed = pos + 1;
             if is_cr && bytes.get(pos + 1) == Some(&b'\n') {
@@ -107,10 +123,6 @@ impl SseDecoder {
                 self.after_cr = false;
             }
             bytes = &bytes[consumed..];
-            let line = std::mem::take(&mut self.line);
-            if let Some(event) = self.process_line(&line) {
-                events.push(event);
-            }
         }
         if !bytes.is_empty() {
             self.after_cr = false;
@@ -136,13 +148,18 @@ impl SseDecoder {
 
     fn push_line_bytes(&mut self, bytes: &[u8]) -> Result<(), LineTooLong> {
         self.at_start = false;
-        if self.line.len() + bytes.len() > self.max_line {
+        self.check_line_length(self.line.len() + bytes.len())?;
+        self.line.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn check_line_length(&mut self, length: usize) -> Result<(), LineTooLong> {
+        if length > self.max_line {
             self.line.clear();
             return Err(LineTooLong {
                 limit: self.max_line,
             });
         }
-        self.line.extend_from_slice(bytes);
         Ok(())
     }
 
@@ -168,6 +185,8 @@ impl SseDecoder {
         };
         match field {
             b"data" => {
+                // Room for the line end too: one allocation per event.
+                self.data.reserve(value.len() + 1);
                 self.data.push_str(&value);
                 self.data.push('\n');
                 self.has_data = true;
