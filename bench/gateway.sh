@@ -22,16 +22,7 @@ build_release
 step "instant upstream (mock provider) and wrk on core 0; each proxy on core 1"
 start_mock 0
 start_nginx 1 ""
-cat > "$work/config.yaml" <<EOF
-model_list:
-  - model_name: mock
-    litellm_params:
-      model: openai/mock-model
-      api_base: http://127.0.0.1:$mock_port/v1
-      api_key: sk-bench
-router_settings:
-  num_retries: 0
-EOF
+mock_config "$work/config.yaml"
 start_lmrelay 1 "$work/config.yaml"
 targets=(direct nginx lmrelay)
 if [ "$with_litellm" = 1 ]; then

@@ -10,6 +10,7 @@
 #   start_mock CPUS               instant upstream on $mock_port
 #   start_nginx CPUS PREFIX       nginx proxy_pass to $mock_port$PREFIX on $nginx_port
 #                                 (worker $nginx_pid, master $nginx_master)
+#   mock_config FILE              a LiteLLM config.yaml with one deployment, `mock`, on $mock_port
 #   start_lmrelay CPUS CONFIG [ARGS...]   gateway on $gw_port ($gw_pid)
 #   start_litellm CPUS CONFIG     LiteLLM's proxy (pinned, one worker) on $lp_port ($lp_pid)
 #   cpu_ticks PID, rss_kib PID    CPU (user+system, clock ticks) and RSS of PID and its children
@@ -103,6 +104,19 @@ EOF
     pids+=("$nginx_master")
     wait_port "$nginx_port"
     nginx_pid=$(pgrep -P "$nginx_master" -f "nginx: worker" | head -n 1)
+}
+
+mock_config() {
+    cat > "$1" <<EOF
+model_list:
+  - model_name: mock
+    litellm_params:
+      model: openai/mock-model
+      api_base: http://127.0.0.1:$mock_port/v1
+      api_key: sk-bench
+router_settings:
+  num_retries: 0
+EOF
 }
 
 start_lmrelay() {
