@@ -156,37 +156,19 @@ fn mock_serve_with_a_master_key_listens_publicly_and_exits_cleanly_on_sigterm() 
 }
 
 #[test]
-fn zero_workers_are_refused_before_listening() {
-    lmrelay()
-        .args([
-            "serve",
-            "--model",
-            "llamafile/x",
-            "--port",
-            "0",
-            "--num-workers",
-            "0",
-        ])
-        .assert()
-        .failure()
-        .stderr(predicates::str::contains("--num-workers"));
-}
-
-#[test]
-fn bad_shutdown_timings_are_refused_before_listening() {
-    lmrelay()
-        .args([
-            "serve",
-            "--model",
-            "llamafile/x",
-            "--port",
-            "0",
+fn bad_timings_and_worker_counts_are_refused_before_listening() {
+    for (flag, says) in [
+        (
             "--drain-timeout=-1",
-        ])
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains(
             "--drain-timeout -1 is not a number of seconds of zero or more",
-        ));
+        ),
+        ("--num-workers=0", "--num-workers"),
+    ] {
+        lmrelay()
+            .args(["serve", "--model", "llamafile/x", "--port", "0", flag])
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(says));
+    }
 }
