@@ -426,7 +426,7 @@ impl Client {
             ))
         });
         if let (Some(cache), Some(key)) = (&self.cache, &cache_key)
-            && let Some(hit) = Box::pin(cache.lookup(key, &options.cache)).await
+            && let Some(hit) = cache.lookup(key, &options.cache).await
             && let Ok(mut response) = serde_json::from_value::<T>(hit)
         {
             let provider = resolve(model, None, None).map(|t| t.provider.prefix.clone());
@@ -445,12 +445,9 @@ impl Client {
                     Some(canned) => mock(&target, model, canned)?,
                     None => {
                         let wire = (route.build)(&target, body, options)?;
-                        // Boxed: the HTTP exchange's state is most of this
-                        // future's size, and every enclosing future would
-                        // otherwise be copied whole on each move.
-                        let bytes =
-                            Box::pin(self.post_and_read(&target, &wire, options, route.map_error))
-                                .await?;
+                        let bytes = self
+                            .post_and_read(&target, &wire, options, route.map_error)
+                            .await?;
                         (route.parse)(&target, &bytes)?
                     }
                 };
