@@ -70,47 +70,77 @@ fn millis(d: Duration) -> HeaderValue {
     HeaderValue::from_bytes(&digits[at..]).unwrap_or_else(|_| HeaderValue::from_static("0.000"))
 }
 
+const CALL_ID: HeaderName = HeaderName::from_static("x-litellm-call-id");
+const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
+const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
+const API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
+const RESPONSE_COST: HeaderName = HeaderName::from_static("x-litellm-response-cost");
+const RETRIES: HeaderName = HeaderName::from_static("x-litellm-attempted-retries");
+const FALLBACKS: HeaderName = HeaderName::from_static("x-litellm-attempted-fallbacks");
+const OVERHEAD: HeaderName = HeaderName::from_static("x-litellm-overhead-duration-ms");
+const DURATION: HeaderName = HeaderName::from_static("x-litellm-response-duration-ms");
+const VERSION: HeaderName = HeaderName::from_static("x-litellm-version");
+
+/// The most headers [`apply`] adds.
+const MAX_HEADERS: usize = 10;
+
+/// A cost in USD as its shortest exact decimal (`0.000015`, `2`), written
+/// by hand: `to_string` went through `format!` on every response.
+fn usd(cost: Decimal) -> Option<HeaderValue> {
+    let cost = cost.normalize();
+    let mut digits = [0u8; 48];
+    let mut at = digits.len();
+    let mut rest = cost.mantissa().unsigned_abs();
+    let scale = cost.scale();
+    let mut count = 0;
+    while rest > 0 || count <= scale {
+        if count == scale && scale > 0 {
+            at -= 1;
+            digits[at] = b'.';
+        }
+        at -= 1;
+        // `rest % 10` < 10.
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        count += 1;
+    }
+    if cost.is_sign_negative() && !cost.is_zero() {
+        at -= 1;
+        digits[at] = b'-';
+    }
+    HeaderValue::from_bytes(&digits[at..]).ok()
+}
+
 /// Adds the `x-litellm-*` headers for `info` to `headers`.
 pub fn apply(headers: &mut HeaderMap, info: &CallInfo) {
-    let mut text = |name: &'static str, value: &str| {
+    headers.reserve(MAX_HEADERS);
+    let mut text = |name: HeaderName, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(HeaderName::from_static(name), value);
+            headers.insert(name, value);
         }
     };
-    text("x-litellm-call-id", &info.call_id);
+    text(CALL_ID, &info.call_id);
     if let Some(id) = &info.model_id {
-        text("x-litellm-model-id", id);
+        text(MODEL_ID, id);
     }
     if let Some(group) = &info.model_group {
-        text("x-litellm-model-group", group);
+        text(MODEL_GROUP, group);
     }
     if let Some(base) = &info.api_base {
-        text("x-litellm-model-api-base", base);
+        text(API_BASE, base);
     }
-    if let Some(cost) = info.cost {
-        text("x-litellm-response-cost", &cost.normalize().to_string());
+    if let Some(cost) = info.cost.and_then(usd) {
+        headers.insert(RESPONSE_COST, cost);
     }
-    let mut set = |name: &'static str, value: HeaderValue| {
-        headers.insert(HeaderName::from_static(name), value);
-    };
-    set(
-        "x-litellm-attempted-retries",
-        HeaderValue::from(info.retries),
-    );
-    set(
-        "x-litellm-attempted-fallbacks",
-        HeaderValue::from(info.fallbacks),
-    );
+    headers.insert(RETRIES, HeaderValue::from(info.retries));
+    headers.insert(FALLBACKS, HeaderValue::from(info.fallbacks));
     if let Some(overhead) = info.overhead {
-        set("x-litellm-overhead-duration-ms", millis(overhead));
+        headers.insert(OVERHEAD, millis(overhead));
     }
     if let Some(total) = info.total {
-        set("x-litellm-response-duration-ms", millis(total));
+        headers.insert(DURATION, millis(total));
     }
-    set(
-        "x-litellm-version",
-        HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
-    );
+    headers.insert(VERSION, HeaderValue::from_static(env!("CARGO_PKG_VERSION")));
 }
 
 #[cfg(test)]
@@ -146,6 +176,30 @@ mod tests {
         assert_eq!(headers["x-litellm-response-cost"], "0.000015");
         assert_eq!(headers["x-litellm-overhead-duration-ms"], "0.250");
         assert_eq!(headers["x-litellm-model-id"], "d1");
+    }
+
+    #[test]
+    fn costs_print_as_their_shortest_exact_decimal() {
+        let cases = [
+            (Decimal::new(15, 6), "0.000015"),
+            (Decimal::new(150, 7), "0.000015"),
+            (Decimal::new(2, 0), "2"),
+            (Decimal::new(20, 1), "2"),
+            (Decimal::ZERO, "0"),
+            (Decimal::new(0, 5), "0"),
+            (Decimal::new(12345, 2), "123.45"),
+            (Decimal::new(1, 28), "0.0000000000000000000000000001"),
+            (Decimal::MAX, "79228162514264337593543950335"),
+            (Decimal::new(-5, 1), "-0.5"),
+        ];
+        for (cost, text) in cases {
+            assert_eq!(usd(cost).unwrap(), text, "{cost}");
+            assert_eq!(
+                cost.normalize().to_string(),
+                text,
+                "to_string agrees for {cost}"
+            );
+        }
     }
 
     #[test]

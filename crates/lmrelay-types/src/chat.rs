@@ -58,7 +58,9 @@ impl From<&str> for MessageContent {
 }
 
 /// One message of a chat conversation, in either direction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written by hand in `flat_de.rs` (no `flatten` buffering).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChatMessage {
     /// Who wrote it.
     pub role: Role,
@@ -231,7 +233,9 @@ pub enum StopSequences {
 }
 
 /// A chat completion request body (`POST /v1/chat/completions`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written by hand in `flat_de.rs` (no `flatten` buffering).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ChatCompletionRequest {
     /// Model name as the server knows it.
     pub model: String,
@@ -314,7 +318,9 @@ impl ChatCompletionRequest {
 }
 
 /// A chat completion response (`object: "chat.completion"`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written by hand in `flat_de.rs` (no `flatten` buffering).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ChatCompletionResponse {
     /// Response id.
     #[serde(default)]
@@ -345,7 +351,7 @@ pub struct ChatCompletionResponse {
     pub meta: crate::ResponseMeta,
 }
 
-fn chat_completion_object() -> String {
+pub(crate) fn chat_completion_object() -> String {
     "chat.completion".to_owned()
 }
 

@@ -4,7 +4,7 @@ use crate::{JsonObject, Role, Usage};
 
 /// One streamed chunk (`object: "chat.completion.chunk"`).
 ///
-/// Its `Deserialize` is written by hand (see `chunk_de.rs`): serde's derive
+/// Its `Deserialize` is written by hand (see `flat_de.rs`): serde's derive
 /// with a flattened `extra` buffers every field before reading it, which
 /// doubled the cost of each chunk a gateway relays.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

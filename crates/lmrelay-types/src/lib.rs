@@ -15,10 +15,10 @@
 
 mod chat;
 mod chunk;
-mod chunk_de;
 mod completion;
 mod embedding;
 mod error_body;
+mod flat_de;
 mod meta;
 mod usage;
 

@@ -1,9 +1,11 @@
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::JsonObject;
 
 /// Token usage reported by the provider (`usage` in OpenAI responses).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written by hand in `flat_de.rs` (no `flatten` buffering).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Usage {
     /// Tokens in the prompt.
     #[serde(default)]
@@ -38,7 +40,9 @@ impl Usage {
 }
 
 /// Details of prompt token usage.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written by hand in `flat_de.rs` (no `flatten` buffering).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PromptTokensDetails {
     /// Prompt tokens served from the provider's prompt cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,7 +56,9 @@ pub struct PromptTokensDetails {
 }
 
 /// Details of completion token usage.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written by hand in `flat_de.rs` (no `flatten` buffering).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CompletionTokensDetails {
     /// Tokens spent on reasoning.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -214,23 +214,37 @@ impl Client {
     /// A chat completion. With validation on (per call or for the client)
     /// and a JSON-schema `response_format`, the reply is checked and, with
     /// `max_repairs`, sent back to the model with its errors.
-    pub async fn completion(&self, request: ChatRequest) -> Result<ChatCompletionResponse> {
-        let validate = request.options.max_repairs > 0
-            || request
-                .options
-                .validate_json_schema
-                .unwrap_or(self.validate_json_schema);
-        let check = if validate {
-            SchemaCheck::for_format(request.body.response_format.as_ref())?
-        } else {
-            None
-        };
-        match check {
-            // Boxed: the checked path's future is large and rarely taken.
-            Some(check) => Ok(Box::pin(self.completion_checked(request, &check)).await?.0),
-            // `unary` directly, not through `completion_once`: one level of
-            // future less to move on every call.
-            None => self.unary("chat", request, CHAT, mock::chat).await,
+    ///
+    /// (An async block rather than an `async fn`: an `async fn` keeps a
+    /// second copy of its argument in its future, rust-lang/rust#62958, and
+    /// a chat request is more than a kilobyte, copied whenever the future
+    /// moves.)
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would keep a second copy of the request in its future"
+    )]
+    pub fn completion(
+        &self,
+        request: ChatRequest,
+    ) -> impl Future<Output = Result<ChatCompletionResponse>> + '_ {
+        async move {
+            let validate = request.options.max_repairs > 0
+                || request
+                    .options
+                    .validate_json_schema
+                    .unwrap_or(self.validate_json_schema);
+            let check = if validate {
+                SchemaCheck::for_format(request.body.response_format.as_ref())?
+            } else {
+                None
+            };
+            match check {
+                // Boxed: the checked path's future is large and rarely taken.
+                Some(check) => Ok(Box::pin(self.completion_checked(request, &check)).await?.0),
+                // `unary` directly, not through `completion_once`: one level
+                // of future less to move on every call.
+                None => self.unary("chat", request, CHAT, mock::chat).await,
+            }
         }
     }
 
@@ -306,166 +320,184 @@ impl Client {
     /// first chunk has arrived; after that, a failure ends the stream. With a
     /// cache, a hit is replayed as a stream and a stream that ends cleanly is
     /// stored.
-    pub async fn completion_stream(&self, request: ChatRequest) -> Result<ChatStream> {
-        let ChatRequest {
-            model,
-            body,
-            options,
-        } = request;
-        let cache_key = self.cache.as_ref().and_then(|_| {
-            let body = serde_json::to_value(&body).ok()?;
-            Some(cache_key(
-                "chat",
-                &model,
-                &body,
-                options.cache.namespace.as_deref(),
-            ))
-        });
-        if let (Some(cache), Some(key)) = (&self.cache, &cache_key)
-            && let Some(hit) = cache.lookup(key, &options.cache).await
-            && let Ok(target) = resolve(&model, None, None)
-            && let Ok(chunks) =
-                openai_compat::json_body_as_chunks(&target, hit.to_string().as_bytes())
-        {
-            let meta = ResponseMeta {
-                requested_model: Some(model.clone()),
-                provider: Some(target.provider.prefix.clone()),
-                cost: Some(Decimal::ZERO),
-                cache_hit: true,
-            };
-            return Ok(
-                ChatStream::from_chunks(chunks.into_iter().map(Ok).collect()).with_meta(meta),
-            );
-        }
-        let (model, body, options) = (&model, &body, &options);
-        let stream = self
-            .run(model, options, |target| async move {
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would keep a second copy of the request in its future"
+    )]
+    pub fn completion_stream(
+        &self,
+        request: ChatRequest,
+    ) -> impl Future<Output = Result<ChatStream>> + '_ {
+        // An async block, as in `completion`; the request is read in place.
+        async move {
+            let ChatRequest {
+                model,
+                body,
+                options,
+            } = &request;
+            let cache_key = self.cache.as_ref().and_then(|_| {
+                let body = serde_json::to_value(body).ok()?;
+                Some(cache_key(
+                    "chat",
+                    model,
+                    &body,
+                    options.cache.namespace.as_deref(),
+                ))
+            });
+            if let (Some(cache), Some(key)) = (&self.cache, &cache_key)
+                && let Some(hit) = cache.lookup(key, &options.cache).await
+                && let Ok(target) = resolve(model, None, None)
+                && let Ok(chunks) =
+                    openai_compat::json_body_as_chunks(&target, hit.to_string().as_bytes())
+            {
                 let meta = ResponseMeta {
                     requested_model: Some(model.clone()),
                     provider: Some(target.provider.prefix.clone()),
-                    ..ResponseMeta::default()
+                    cost: Some(Decimal::ZERO),
+                    cache_hit: true,
                 };
-                if let Some(mock) = &options.mock_response {
+                return Ok(
+                    ChatStream::from_chunks(chunks.into_iter().map(Ok).collect()).with_meta(meta),
+                );
+            }
+            let stream = self
+                .run(model, options, |target| async move {
+                    let meta = ResponseMeta {
+                        requested_model: Some(model.clone()),
+                        provider: Some(target.provider.prefix.clone()),
+                        ..ResponseMeta::default()
+                    };
+                    if let Some(mock) = &options.mock_response {
+                        let include_usage = body
+                            .stream_options
+                            .as_ref()
+                            .and_then(|o| o.include_usage)
+                            .unwrap_or(false);
+                        let chunks = mock::chat_chunks(&target, model, mock, include_usage)?;
+                        return Ok(
+                            ChatStream::from_chunks(chunks.into_iter().map(Ok).collect())
+                                .with_meta(meta),
+                        );
+                    }
+                    let adapter = chat_adapter(&target)?;
+                    let wire = (adapter.chat_request)(&target, body, options, true)?;
+                    let served_model = target.model.clone();
                     let include_usage = body
                         .stream_options
                         .as_ref()
                         .and_then(|o| o.include_usage)
                         .unwrap_or(false);
-                    let chunks = mock::chat_chunks(&target, model, mock, include_usage)?;
-                    return Ok(
-                        ChatStream::from_chunks(chunks.into_iter().map(Ok).collect())
-                            .with_meta(meta),
-                    );
+                    Ok(self
+                        .open_stream(target, wire, options, adapter, &served_model, include_usage)
+                        .await?
+                        .with_meta(meta))
+                })
+                .await?;
+            match (&self.cache, cache_key) {
+                (Some(cache), Some(key))
+                    if options.mock_response.is_none() && !options.cache.no_store =>
+                {
+                    let (cache, control) = (cache.clone(), options.cache.clone());
+                    Ok(stream.with_tap(Box::new(move |chunks| {
+                        store_stream(cache, key, control, chunks)
+                    })))
                 }
-                let adapter = chat_adapter(&target)?;
-                let wire = (adapter.chat_request)(&target, body, options, true)?;
-                let served_model = target.model.clone();
-                let include_usage = body
-                    .stream_options
-                    .as_ref()
-                    .and_then(|o| o.include_usage)
-                    .unwrap_or(false);
-                Ok(self
-                    .open_stream(target, wire, options, adapter, &served_model, include_usage)
-                    .await?
-                    .with_meta(meta))
-            })
-            .await?;
-        match (&self.cache, cache_key) {
-            (Some(cache), Some(key))
-                if options.mock_response.is_none() && !options.cache.no_store =>
-            {
-                let (cache, control) = (cache.clone(), options.cache.clone());
-                Ok(stream.with_tap(Box::new(move |chunks| {
-                    store_stream(cache, key, control, chunks)
-                })))
+                _ => Ok(stream),
             }
-            _ => Ok(stream),
         }
     }
 
     /// A text completion (`/completions`).
-    pub async fn text_completion(&self, request: TextRequest) -> Result<TextCompletionResponse> {
-        self.unary("text", request, TEXT, mock::text).await
+    pub fn text_completion(
+        &self,
+        request: TextRequest,
+    ) -> impl Future<Output = Result<TextCompletionResponse>> + '_ {
+        self.unary("text", request, TEXT, mock::text)
     }
 
     /// Embeddings (`/embeddings`).
-    pub async fn embedding(&self, request: EmbeddingsRequest) -> Result<EmbeddingResponse> {
+    pub fn embedding(
+        &self,
+        request: EmbeddingsRequest,
+    ) -> impl Future<Output = Result<EmbeddingResponse>> + '_ {
         self.unary("embedding", request, EMBEDDINGS, |t, model, m| {
             Err(mock::embedding_error(t, model, m))
         })
-        .await
     }
 
     /// One request, one JSON response: cache, budget, then mock or network
     /// with retries and fallbacks; the response learns its cost.
-    async fn unary<B, T>(
-        &self,
-        endpoint: &str,
+    ///
+    /// An async block rather than an `async fn`, reading the request in
+    /// place: see [`Client::completion`].
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would keep a second copy of the request in its future"
+    )]
+    fn unary<'a, B, T>(
+        &'a self,
+        endpoint: &'a str,
         request: Request<B>,
         route: Route<B, T>,
         mock: MockFn<T>,
-    ) -> Result<T>
+    ) -> impl Future<Output = Result<T>> + 'a
     where
-        B: Serialize + Estimate,
-        T: DeserializeOwned + Serialize + Priced,
+        B: Serialize + Estimate + 'a,
+        T: DeserializeOwned + Serialize + Priced + 'a,
     {
-        let Request {
-            model,
-            body,
-            options,
-        } = request;
-        let (model, body, options) = (&model, &body, &options);
-        let cache_key = self.cache.as_ref().and_then(|_| {
-            let body = serde_json::to_value(body).ok()?;
-            Some(cache_key(
-                endpoint,
-                model,
-                &body,
-                options.cache.namespace.as_deref(),
-            ))
-        });
-        if let (Some(cache), Some(key)) = (&self.cache, &cache_key)
-            && let Some(hit) = cache.lookup(key, &options.cache).await
-            && let Ok(mut response) = serde_json::from_value::<T>(hit)
-        {
-            let provider = resolve(model, None, None).map(|t| t.provider.prefix.clone());
-            response.set_meta(model, provider.as_deref().unwrap_or(""));
-            response.meta_mut().cache_hit = true;
-            response.meta_mut().cost = Some(Decimal::ZERO);
-            return Ok(response);
+        async move {
+            let (model, body, options) = (&request.model, &request.body, &request.options);
+            let cache_key = self.cache.as_ref().and_then(|_| {
+                let body = serde_json::to_value(body).ok()?;
+                Some(cache_key(
+                    endpoint,
+                    model,
+                    &body,
+                    options.cache.namespace.as_deref(),
+                ))
+            });
+            if let (Some(cache), Some(key)) = (&self.cache, &cache_key)
+                && let Some(hit) = cache.lookup(key, &options.cache).await
+                && let Ok(mut response) = serde_json::from_value::<T>(hit)
+            {
+                let provider = resolve(model, None, None).map(|t| t.provider.prefix.clone());
+                response.set_meta(model, provider.as_deref().unwrap_or(""));
+                response.meta_mut().cache_hit = true;
+                response.meta_mut().cost = Some(Decimal::ZERO);
+                return Ok(response);
+            }
+            let reservation = match &self.budget {
+                Some(budget) => Some(budget.reserve(model, body.estimate_cost(model)?)?),
+                None => None,
+            };
+            let result = self
+                .run(model, options, |target| async move {
+                    let mut response = match &options.mock_response {
+                        Some(canned) => mock(&target, model, canned)?,
+                        None => {
+                            let wire = (route.build)(&target, body, options)?;
+                            let bytes = self
+                                .post_and_read(&target, &wire, options, route.map_error)
+                                .await?;
+                            (route.parse)(&target, &bytes)?
+                        }
+                    };
+                    response.set_meta(model, &target.provider.prefix);
+                    Ok(response)
+                })
+                .await;
+            if let (Some(budget), Some(reservation)) = (&self.budget, reservation) {
+                let cost = result.as_ref().ok().map(|r| r.priced_cost());
+                budget.settle(reservation, cost.flatten());
+            }
+            if let (Some(cache), Some(key), Ok(response)) = (&self.cache, &cache_key, &result)
+                && options.mock_response.is_none()
+                && let Ok(value) = serde_json::to_value(response)
+            {
+                cache.store(key, value, &options.cache).await;
+            }
+            result
         }
-        let reservation = match &self.budget {
-            Some(budget) => Some(budget.reserve(model, body.estimate_cost(model)?)?),
-            None => None,
-        };
-        let result = self
-            .run(model, options, |target| async move {
-                let mut response = match &options.mock_response {
-                    Some(canned) => mock(&target, model, canned)?,
-                    None => {
-                        let wire = (route.build)(&target, body, options)?;
-                        let bytes = self
-                            .post_and_read(&target, &wire, options, route.map_error)
-                            .await?;
-                        (route.parse)(&target, &bytes)?
-                    }
-                };
-                response.set_meta(model, &target.provider.prefix);
-                Ok(response)
-            })
-            .await;
-        if let (Some(budget), Some(reservation)) = (&self.budget, reservation) {
-            let cost = result.as_ref().ok().map(|r| r.priced_cost());
-            budget.settle(reservation, cost.flatten());
-        }
-        if let (Some(cache), Some(key), Ok(response)) = (&self.cache, &cache_key, &result)
-            && options.mock_response.is_none()
-            && let Ok(value) = serde_json::to_value(response)
-        {
-            cache.store(key, value, &options.cache).await;
-        }
-        result
     }
 
     /// The spend so far against `max_budget` (None without a budget).

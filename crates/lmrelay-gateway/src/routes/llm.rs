@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
+use futures::future::Either;
 use lmrelay::budget::Estimate;
 use lmrelay::{ChatStream, Request};
 use lmrelay_types::{
@@ -78,7 +79,7 @@ async fn route<'a, B, T, F, Fut>(
 ) -> Result<Served<T>, GatewayError>
 where
     B: Serialize + DeserializeOwned + Clone,
-    F: Fn(&'a lmrelay::Client, lmrelay::Result<Request<B>>) -> Fut,
+    F: Fn(&'a lmrelay::Client, Request<B>) -> Fut,
     Fut: Future<Output = lmrelay::Result<T>>,
 {
     let namespace = call.cache_namespace();
@@ -95,8 +96,12 @@ where
             );
             // Boxed: the SDK's future is large (kilobytes of request and
             // response state), and every router and handler future that
-            // held it inline was copied whole when moved.
-            Box::pin(send(&state.client, request))
+            // held it inline was copied whole when moved. A request that
+            // cannot be built fails without an SDK future at all.
+            match request {
+                Ok(request) => Either::Left(Box::pin(send(&state.client, request))),
+                Err(err) => Either::Right(std::future::ready(Err(err))),
+            }
         })
         .await
 }
@@ -127,7 +132,20 @@ fn add_rate_headers(response: &mut Response, call: &Call) {
 
 /// A JSON answer with the call's headers.
 fn json_response<T: Serialize>(value: &T, info: &CallInfo, call: &Call) -> Response {
-    let mut response = axum::Json(value).into_response();
+    // One buffer sized for a typical reply, and a header map sized once for
+    // all of ours (axum's `Json` grows both as it goes).
+    let mut body = Vec::with_capacity(1024);
+    if serde_json::to_writer(&mut body, value).is_err() {
+        // axum's answer to a value that cannot be JSON: a 500 naming why.
+        return axum::Json(value).into_response();
+    }
+    let mut response = Response::new(Body::from(body));
+    let headers = response.headers_mut();
+    headers.reserve(16);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers::apply(response.headers_mut(), info);
     add_rate_headers(&mut response, call);
     response
@@ -225,15 +243,9 @@ pub async fn chat(
     if body.stream == Some(true) {
         return Box::pin(chat_stream(state, body, call, credentials)).await;
     }
-    let served = route(
-        &state,
-        &call,
-        &model,
-        &body,
-        false,
-        &credentials,
-        |c, r| async move { c.completion(r?).await },
-    )
+    let served = route(&state, &call, &model, &body, false, &credentials, |c, r| {
+        c.completion(r)
+    })
     .await;
     finish_json(call, served)
 }
@@ -283,7 +295,7 @@ async fn stream_call(
         &body,
         true,
         credentials,
-        |c, r| async move { first_chunk(c.completion_stream(r?).await?).await },
+        |c, r| async move { first_chunk(c.completion_stream(r).await?).await },
     )
     .await;
     let served = match served {
@@ -390,15 +402,9 @@ pub async fn text(
         &model,
         |m| body.estimate_tokens(m).unwrap_or_default(),
     )?;
-    let served = route(
-        &state,
-        &call,
-        &model,
-        &body,
-        false,
-        &credentials,
-        |c, r| async move { c.text_completion(r?).await },
-    )
+    let served = route(&state, &call, &model, &body, false, &credentials, |c, r| {
+        c.text_completion(r)
+    })
     .await;
     finish_json(call, served)
 }
@@ -416,15 +422,9 @@ pub async fn embeddings(
     let call = Call::begin(&state, caller, "aembedding", "/embeddings", &model, |m| {
         body.estimate_tokens(m).unwrap_or_default()
     })?;
-    let served = route(
-        &state,
-        &call,
-        &model,
-        &body,
-        false,
-        &credentials,
-        |c, r| async move { c.embedding(r?).await },
-    )
+    let served = route(&state, &call, &model, &body, false, &credentials, |c, r| {
+        c.embedding(r)
+    })
     .await;
     finish_json(call, served)
 }
@@ -477,7 +477,7 @@ async fn anthropic_answer(
             &openai,
             false,
             &credentials,
-            |c, r| async move { c.completion(r?).await },
+            |c, r| c.completion(r),
         )
         .await;
         return finish(call, served, |served, call| {

@@ -235,7 +235,13 @@ impl Target {
         } else {
             prefix
         };
-        Ok(format!("{trimmed}{prefix}{}", endpoint.path()))
+        // Pushed, not `format!`ed: this runs on every request.
+        let path = endpoint.path();
+        let mut url = String::with_capacity(trimmed.len() + prefix.len() + path.len());
+        url.push_str(trimmed);
+        url.push_str(prefix);
+        url.push_str(path);
+        Ok(url)
     }
 
     /// An error of `kind` tagged with this target's provider and model.

@@ -5,6 +5,7 @@ mod chunk_builder;
 mod sse;
 
 use std::collections::{BTreeSet, VecDeque};
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -13,7 +14,7 @@ use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use lmrelay_types::{ChatCompletionChunk, ChatCompletionResponse, ResponseMeta, Usage};
 use rust_decimal::Decimal;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 pub use chunk_builder::{ChunkBuilder, DEFAULT_REPEAT_LIMIT, RepeatGuard};
 pub use sse::{
@@ -99,10 +100,12 @@ impl ChatStream {
         idle: Duration,
     ) -> Self {
         let head = futures::stream::once(async move { Ok(first) });
-        let tail = futures::stream::unfold(reader, move |mut reader| async move {
-            let item = reader.next_chunk(idle, "no next chunk").await?;
-            Some((item, reader))
-        });
+        let tail = ChunkTail {
+            reader,
+            idle,
+            deadline: Box::pin(tokio::time::sleep(idle)),
+            armed: false,
+        };
         Self::new(head.chain(tail).boxed())
     }
 
@@ -292,17 +295,30 @@ impl ChunkReader {
         wait: Duration,
         what: &str,
     ) -> Option<Result<ChatCompletionChunk>> {
-        let deadline = Instant::now() + wait;
+        let deadline = tokio::time::sleep(wait);
+        tokio::pin!(deadline);
+        std::future::poll_fn(|cx| self.poll_chunk(cx, deadline.as_mut(), wait, what)).await
+    }
+
+    /// Polls for the next chunk; `deadline` ends the wait for bytes (`wait`
+    /// and `what` name it in the error).
+    fn poll_chunk(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut deadline: Pin<&mut Sleep>,
+        wait: Duration,
+        what: &str,
+    ) -> Poll<Option<Result<ChatCompletionChunk>>> {
         loop {
             if self.finished {
-                return None;
+                return Poll::Ready(None);
             }
             if let Some(chunk) = self.ready.pop_front() {
-                return Some(self.accept(chunk));
+                return Poll::Ready(Some(self.accept(chunk)));
             }
             if self.done {
                 self.finished = true;
-                return None;
+                return Poll::Ready(None);
             }
             if let Some(frame) = self.frames.pop_front() {
                 match self.translator.frame(&frame) {
@@ -313,43 +329,50 @@ impl ChunkReader {
                             self.frames.clear();
                         }
                     }
-                    Err(err) => return Some(self.fail(err)),
+                    Err(err) => return Poll::Ready(Some(self.fail(err))),
                 }
                 continue;
             }
             if self.eof {
                 self.finished = true;
                 if self.open_choices.is_empty() && self.chunks > 0 {
-                    return None;
+                    return Poll::Ready(None);
                 }
-                return Some(Err(self.target.error(
+                return Poll::Ready(Some(Err(self.target.error(
                     ErrorKind::APIConnection,
                     format!(
                         "the stream from {} ended after {} chunk(s) without finishing \
                          (no finish reason, no end marker): the connection was cut",
                         self.url, self.chunks
                     ),
-                )));
+                ))));
             }
-            match tokio::time::timeout_at(deadline, self.bytes.next()).await {
-                Err(_) => {
+            // As `tokio::time::timeout`: the bytes first, then the deadline.
+            let next = match self.bytes.poll_next_unpin(cx) {
+                Poll::Ready(next) => next,
+                Poll::Pending => {
+                    if deadline.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
                     let err = deadline_error(&self.target, &self.url, what, wait);
-                    return Some(self.fail(err));
+                    return Poll::Ready(Some(self.fail(err)));
                 }
-                Ok(None) => {
+            };
+            match next {
+                None => {
                     self.eof = true;
                     self.frames.extend(self.decoder.finish());
                 }
-                Ok(Some(Err(err))) => {
+                Some(Err(err)) => {
                     let err = transport_error(&self.target, &self.url, &err)
                         .context(format!("stream broke after {} chunk(s)", self.chunks));
-                    return Some(self.fail(err));
+                    return Poll::Ready(Some(self.fail(err)));
                 }
-                Ok(Some(Ok(bytes))) => match self.decoder.feed(&bytes) {
+                Some(Ok(bytes)) => match self.decoder.feed(&bytes) {
                     Ok(frames) => self.frames.extend(frames),
                     Err(err) => {
                         let err = self.target.error(ErrorKind::APIError, err);
-                        return Some(self.fail(err));
+                        return Poll::Ready(Some(self.fail(err)));
                     }
                 },
             }
@@ -377,5 +400,36 @@ impl ChunkReader {
     fn fail<T>(&mut self, err: crate::Error) -> Result<T> {
         self.finished = true;
         Err(err)
+    }
+}
+
+/// The chunks after the first: each wait for the next one has the idle
+/// deadline, on one timer reset per chunk (a stream built with `unfold`
+/// moved the whole reader in and out of a new future for every chunk).
+struct ChunkTail {
+    reader: ChunkReader,
+    idle: Duration,
+    deadline: Pin<Box<Sleep>>,
+    /// Whether `deadline` is set for the chunk being waited for.
+    armed: bool,
+}
+
+impl Stream for ChunkTail {
+    type Item = Result<ChatCompletionChunk>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if !this.armed {
+            this.deadline.as_mut().reset(Instant::now() + this.idle);
+            this.armed = true;
+        }
+        let item = std::task::ready!(this.reader.poll_chunk(
+            cx,
+            this.deadline.as_mut(),
+            this.idle,
+            "no next chunk"
+        ));
+        this.armed = false;
+        Poll::Ready(item)
     }
 }

@@ -165,10 +165,11 @@ fn finish(
     }
     let mut headers = Vec::with_capacity(2 + options.extra_headers.len());
     if let Some(key) = &target.api_key {
-        headers.push((
-            "authorization".to_owned(),
-            format!("Bearer {}", key.expose()),
-        ));
+        let key = key.expose();
+        let mut value = String::with_capacity("Bearer ".len() + key.len());
+        value.push_str("Bearer ");
+        value.push_str(key);
+        headers.push(("authorization".to_owned(), value));
     }
     headers.extend(options.extra_headers.iter().cloned());
     Ok(WireRequest {
