@@ -83,14 +83,24 @@ fn find_banned<'v>(value: &'v Value, found: &mut Vec<(&'static str, &'v Value)>)
     }
 }
 
+/// Whether `body` may name a banned field: a name written out, or any `\u`
+/// escape (a key can spell a name with escapes, `"api\u005fbase"`). Bodies
+/// without either, nearly all of them, are not parsed again. (A SIMD
+/// substring search: the byte-window scan it replaces cost 20 instructions
+/// per byte of prompt.)
+fn may_name_banned(body: &[u8]) -> bool {
+    [&b"\"api_base\""[..], b"\"base_url\"", b"\\u"]
+        .iter()
+        .any(|needle| memchr::memmem::find(body, needle).is_some())
+}
+
 /// Refuses `api_base` / `base_url` anywhere in a JSON body unless each is in
 /// `allowed`. A cheap byte scan skips bodies that cannot contain them.
 pub fn check_credentials(
     body: &[u8],
     allowed: &[String],
 ) -> Result<ClientCredentials, GatewayError> {
-    let mentions = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
-    if !mentions(b"\"api_base\"") && !mentions(b"\"base_url\"") {
+    if !may_name_banned(body) {
         return Ok(ClientCredentials::default());
     }
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
@@ -146,6 +156,13 @@ mod tests {
         let creds = ok.unwrap_or_default();
         assert_eq!(creds.api_base.as_deref(), Some("http://10.0.0.5:8080/v1/"));
         assert_eq!(creds.api_key.as_deref(), Some("k"));
+        // A name spelt with escapes is the same name.
+        let escaped = check_credentials(br#"{"model": "m", "api\u005fbase": "http://x/"}"#, &none);
+        assert!(escaped.is_err(), "an escaped api_base must be refused");
+        let escaped = check_credentials(br#"{"b\u0061se_url": "http://x/"}"#, &none);
+        assert!(escaped.is_err(), "an escaped base_url must be refused");
+        // Escapes elsewhere (non-ASCII text from json.dumps) are fine.
+        assert!(check_credentials(br#"{"messages": [{"content": "caf\u00e9"}]}"#, &none).is_ok());
         // Text that merely mentions the word is fine.
         assert!(
             check_credentials(
