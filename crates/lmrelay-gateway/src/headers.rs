@@ -47,27 +47,32 @@ pub fn call_id() -> String {
     text
 }
 
-/// Milliseconds with three decimals (`0.250`), from whole microseconds
-/// (digits written by hand: `format!` cost more than the rest of the
-/// headers together).
-fn millis(d: Duration) -> HeaderValue {
-    let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-    let mut digits = [0u8; 24];
-    let mut at = digits.len();
-    let mut rest = micros;
+/// Writes `mantissa / 10^scale` into the end of `buf` with all `scale`
+/// decimals and at least one digit before the point; returns where the
+/// text starts (digits written by hand: `format!` cost more than the rest
+/// of the headers together).
+fn write_decimal(mut mantissa: u128, scale: u32, buf: &mut [u8; 48]) -> usize {
+    let mut at = buf.len();
     let mut count = 0;
-    while rest > 0 || count < 4 {
-        if count == 3 {
+    while mantissa > 0 || count <= scale {
+        if count == scale && scale > 0 {
             at -= 1;
-            digits[at] = b'.';
+            buf[at] = b'.';
         }
         at -= 1;
-        // `rest % 10` < 10.
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
+        // `mantissa % 10` < 10.
+        buf[at] = b'0' + (mantissa % 10) as u8;
+        mantissa /= 10;
         count += 1;
     }
-    HeaderValue::from_bytes(&digits[at..]).unwrap_or_else(|_| HeaderValue::from_static("0.000"))
+    at
+}
+
+/// Milliseconds with three decimals (`0.250`), from whole microseconds.
+fn millis(d: Duration) -> HeaderValue {
+    let mut buf = [0u8; 48];
+    let at = write_decimal(d.as_micros(), 3, &mut buf);
+    HeaderValue::from_bytes(&buf[at..]).unwrap_or_else(|_| HeaderValue::from_static("0.000"))
 }
 
 const CALL_ID: HeaderName = HeaderName::from_static("x-litellm-call-id");
@@ -88,27 +93,13 @@ const MAX_HEADERS: usize = 10;
 /// by hand: `to_string` went through `format!` on every response.
 fn usd(cost: Decimal) -> Option<HeaderValue> {
     let cost = cost.normalize();
-    let mut digits = [0u8; 48];
-    let mut at = digits.len();
-    let mut rest = cost.mantissa().unsigned_abs();
-    let scale = cost.scale();
-    let mut count = 0;
-    while rest > 0 || count <= scale {
-        if count == scale && scale > 0 {
-            at -= 1;
-            digits[at] = b'.';
-        }
-        at -= 1;
-        // `rest % 10` < 10.
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        count += 1;
-    }
+    let mut buf = [0u8; 48];
+    let mut at = write_decimal(cost.mantissa().unsigned_abs(), cost.scale(), &mut buf);
     if cost.is_sign_negative() && !cost.is_zero() {
         at -= 1;
-        digits[at] = b'-';
+        buf[at] = b'-';
     }
-    HeaderValue::from_bytes(&digits[at..]).ok()
+    HeaderValue::from_bytes(&buf[at..]).ok()
 }
 
 /// Adds the `x-litellm-*` headers for `info` to `headers`.
@@ -209,6 +200,7 @@ mod tests {
         assert_eq!(millis(Duration::from_nanos(2_500)), "0.002");
         assert_eq!(millis(Duration::from_micros(250)), "0.250");
         assert_eq!(millis(Duration::from_micros(7_000)), "7.000");
-        assert_eq!(millis(Duration::MAX), "18446744073709551.615");
+        // Exact even at the largest duration (the old code clamped it).
+        assert_eq!(millis(Duration::MAX), "18446744073709551615999.999");
     }
 }
