@@ -105,7 +105,10 @@ pub async fn serve_with(
             },
             () = &mut shutdown, if stop_accepting_at.is_none() => {
                 state.stop_readiness();
-                let at = tokio::time::Instant::now() + options.readiness_grace;
+                let now = tokio::time::Instant::now();
+                let at = now
+                    .checked_add(options.readiness_grace)
+                    .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30));
                 stop_accepting_at = Some(at);
                 continue;
             }

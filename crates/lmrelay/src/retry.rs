@@ -83,14 +83,31 @@ pub fn retry_after_from_headers(headers: &HeaderMap, now: SystemTime) -> Option<
         && ms.is_finite()
         && ms >= 0.0
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return seconds(ms / 1000.0);
     }
     let value = text("retry-after")?;
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return if secs.is_finite() && secs >= 0.0 {
+            seconds(secs)
+        } else {
+            None
+        };
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
+}
+
+/// The longest wait advice kept: longer ones read as this (a header such as
+/// `retry-after: 1e300` must not overflow a clock or panic).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(365 * 86_400);
+
+/// Non-negative finite seconds as a wait, at most [`MAX_RETRY_AFTER`].
+fn seconds(secs: f64) -> Option<Duration> {
+    Some(Duration::try_from_secs_f64(secs).map_or(MAX_RETRY_AFTER, |d| d.min(MAX_RETRY_AFTER)))
 }
 
 /// Reads `x-should-retry: true|false`.
@@ -144,6 +161,24 @@ mod tests {
         assert_eq!(
             retry_after_from_headers(&headers(&[("retry-after", &past)]), now),
             Some(Duration::ZERO)
+        );
+        // Absurd advice from an upstream is capped, never a panic.
+        let year = Some(Duration::from_secs(365 * 86_400));
+        for (name, value) in [
+            ("retry-after", "1e300"),
+            ("retry-after-ms", "1e300"),
+            ("retry-after", "18446744073709551616"),
+            ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"),
+        ] {
+            assert_eq!(
+                retry_after_from_headers(&headers(&[(name, value)]), now),
+                year,
+                "{value}"
+            );
+        }
+        assert_eq!(
+            retry_after_from_headers(&headers(&[("retry-after", "inf")]), now),
+            None
         );
         assert_eq!(
             retry_after_from_headers(&headers(&[("retry-after", "soon")]), now),

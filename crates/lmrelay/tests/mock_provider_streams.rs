@@ -59,6 +59,25 @@ async fn mock_trickling_stream_within_idle_limit_completes() {
 }
 
 #[tokio::test]
+async fn mock_stream_with_unbounded_limits_completes_without_panicking() {
+    // `Duration::MAX` means "no limit"; the deadlines must not overflow.
+    let mock = mock_provider::start().await.unwrap();
+    let response = fast_client()
+        .completion_stream(
+            chat(&mock.fault_url("chunk_ms=20,chunks=5"))
+                .timeout(Duration::MAX)
+                .first_chunk_timeout(Duration::MAX)
+                .idle_timeout(Duration::MAX),
+        )
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
+    assert_eq!(response.content(), Some("Hello from the mock provider."));
+}
+
+#[tokio::test]
 async fn mock_stream_assembles_to_the_non_streamed_content_with_usage() {
     let mock = mock_provider::start().await.unwrap();
     let client = fast_client();

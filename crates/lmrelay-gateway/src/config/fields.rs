@@ -179,9 +179,13 @@ impl<'a> Section<'a> {
         }
     }
 
-    /// Seconds as a duration.
+    /// Seconds as a duration; more than a century reads as a century
+    /// (effectively no limit, and no clock can overflow on it).
     pub fn seconds(&mut self, key: &'a str) -> Result<Option<Duration>, GatewayError> {
-        Ok(self.f64(key)?.map(Duration::from_secs_f64))
+        const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+        Ok(self
+            .f64(key)?
+            .map(|secs| Duration::try_from_secs_f64(secs).map_or(CENTURY, |d| d.min(CENTURY))))
     }
 
     /// A boolean (also `"true"`, `"False"`, `1`, `0`).
@@ -290,6 +294,16 @@ mod tests {
             Some(Duration::from_millis(2500))
         );
         assert!(s.unread().is_empty());
+    }
+
+    #[test]
+    fn absurd_timeouts_read_as_a_century_without_panicking() {
+        let value = json!({"a": 1e300, "b": "1e20", "c": 18446744073709551615.0_f64});
+        let mut s = Section::new("c.yaml", "x".into(), &value).unwrap_or_else(|_| unreachable!());
+        let century = Duration::from_secs(100 * 365 * 86_400);
+        for key in ["a", "b", "c"] {
+            assert_eq!(s.seconds(key).ok().flatten(), Some(century), "{key}");
+        }
     }
 
     #[test]

@@ -139,7 +139,8 @@ async fn token(http: &HttpClients, cache: &TokenCache, account: &ServiceAccount)
     let body = response.text().await.unwrap_or_default();
     let (token, lifetime) = parse_token_response(&body)?;
     if let Ok(mut tokens) = cache.tokens.lock() {
-        let keep = Duration::from_secs(lifetime.saturating_sub(60));
+        // At most a day: an absurd `expires_in` must not overflow the clock.
+        let keep = Duration::from_secs(lifetime.saturating_sub(60).min(86_400));
         tokens.insert(key, (token.clone(), Instant::now() + keep));
     }
     Ok(token)

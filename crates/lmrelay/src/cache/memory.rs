@@ -71,7 +71,8 @@ impl CacheStore for MemoryStore {
             let Ok(mut inner) = self.inner.lock() else {
                 return Ok(());
             };
-            let deadline = ttl.map(|ttl| Instant::now() + ttl);
+            // A TTL past the clock's range never expires.
+            let deadline = ttl.and_then(|ttl| Instant::now().checked_add(ttl));
             if inner
                 .values
                 .insert(key.to_owned(), (value, deadline))
@@ -111,5 +112,12 @@ mod tests {
         assert!(store.get("t").await.unwrap().is_some());
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(store.get("t").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_ttl_past_the_clock_never_expires_and_does_not_panic() {
+        let store = MemoryStore::new(2);
+        store.set("k", vec![1], Some(Duration::MAX)).await.unwrap();
+        assert_eq!(store.get("k").await.unwrap(), Some(vec![1]));
     }
 }

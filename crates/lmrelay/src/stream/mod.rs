@@ -403,6 +403,9 @@ impl ChunkReader {
     }
 }
 
+/// About 30 years: tokio's own stand-in for "never".
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
 /// The chunks after the first: each wait for the next one has the idle
 /// deadline, on one timer reset per chunk (a stream built with `unfold`
 /// moved the whole reader in and out of a new future for every chunk).
@@ -420,7 +423,13 @@ impl Stream for ChunkTail {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         if !this.armed {
-            this.deadline.as_mut().reset(Instant::now() + this.idle);
+            // An idle limit past the clock's range (`Duration::MAX` for
+            // "none") waits as long as tokio's own far future.
+            let now = Instant::now();
+            let at = now
+                .checked_add(this.idle)
+                .unwrap_or_else(|| now + FAR_FUTURE);
+            this.deadline.as_mut().reset(at);
             this.armed = true;
         }
         let item = std::task::ready!(this.reader.poll_chunk(
