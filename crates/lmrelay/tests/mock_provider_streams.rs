@@ -46,35 +46,25 @@ async fn mock_stream_idle_timeout_fires_between_chunks() {
 #[tokio::test]
 async fn mock_trickling_stream_within_idle_limit_completes() {
     let mock = mock_provider::start().await.unwrap();
-    let response = fast_client()
-        .completion_stream(
-            chat(&mock.fault_url("chunk_ms=100,chunks=5")).idle_timeout(Duration::from_millis(600)),
-        )
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
-    assert_eq!(response.content(), Some("Hello from the mock provider."));
-}
-
-#[tokio::test]
-async fn mock_stream_with_unbounded_limits_completes_without_panicking() {
-    // `Duration::MAX` means "no limit"; the deadlines must not overflow.
-    let mock = mock_provider::start().await.unwrap();
-    let response = fast_client()
-        .completion_stream(
-            chat(&mock.fault_url("chunk_ms=20,chunks=5"))
-                .timeout(Duration::MAX)
-                .first_chunk_timeout(Duration::MAX)
-                .idle_timeout(Duration::MAX),
-        )
-        .await
-        .unwrap()
-        .collect_response()
-        .await
-        .unwrap();
-    assert_eq!(response.content(), Some("Hello from the mock provider."));
+    let url = mock.fault_url("chunk_ms=100,chunks=5");
+    let requests = [
+        chat(&url).idle_timeout(Duration::from_millis(600)),
+        // Every limit at `Duration::MAX` ("none"): no deadline may overflow.
+        chat(&url)
+            .timeout(Duration::MAX)
+            .first_chunk_timeout(Duration::MAX)
+            .idle_timeout(Duration::MAX),
+    ];
+    for request in requests {
+        let response = fast_client()
+            .completion_stream(request)
+            .await
+            .unwrap()
+            .collect_response()
+            .await
+            .unwrap();
+        assert_eq!(response.content(), Some("Hello from the mock provider."));
+    }
 }
 
 #[tokio::test]
