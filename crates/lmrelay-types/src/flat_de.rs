@@ -50,7 +50,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
 /// default.
 macro_rules! deserialize_keeping_extra {
     (
-        $ty:ident, $expecting:literal,
+        $ty:ident,
         optional { $($name:ident $(= $default:path)?),* $(,)? }
         $(required { $($required:ident),* $(,)? })?
         $(skipped { $($skipped:ident),* $(,)? })?
@@ -61,7 +61,8 @@ macro_rules! deserialize_keeping_extra {
                 impl<'de> Visitor<'de> for FieldsVisitor {
                     type Value = $ty;
                     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str($expecting)
+                        // The derive's wording, so errors read as before.
+                        f.write_str(concat!("struct ", stringify!($ty)))
                     }
                     fn visit_map<A: MapAccess<'de>>(
                         self,
@@ -96,13 +97,12 @@ macro_rules! deserialize_keeping_extra {
     (@default $name:ident $default:path) => { $name.unwrap_or_else($default) };
 }
 
-deserialize_keeping_extra!(ChatCompletionChunk, "a chat.completion.chunk object",
+deserialize_keeping_extra!(ChatCompletionChunk,
     optional { id, object = chunk_object, created, model, choices, usage, system_fingerprint }
 );
 
 deserialize_keeping_extra!(
     Delta,
-    "a delta object",
     optional {
         role,
         content,
@@ -111,18 +111,18 @@ deserialize_keeping_extra!(
     }
 );
 
-deserialize_keeping_extra!(ChatCompletionResponse, "a chat.completion object",
+deserialize_keeping_extra!(ChatCompletionResponse,
     optional { id, object = crate::chat::chat_completion_object, created, model, choices, usage,
         system_fingerprint }
     skipped { meta }
 );
 
-deserialize_keeping_extra!(ChatMessage, "a chat message object",
+deserialize_keeping_extra!(ChatMessage,
     optional { content, name, tool_calls, tool_call_id, reasoning_content }
     required { role }
 );
 
-deserialize_keeping_extra!(ChatCompletionRequest, "a chat completion request object",
+deserialize_keeping_extra!(ChatCompletionRequest,
     optional { temperature, top_p, n, stream, stream_options, stop, max_tokens,
         max_completion_tokens, presence_penalty, frequency_penalty, logit_bias, logprobs,
         top_logprobs, seed, user, response_format, tools, tool_choice, parallel_tool_calls,
@@ -132,7 +132,6 @@ deserialize_keeping_extra!(ChatCompletionRequest, "a chat completion request obj
 
 deserialize_keeping_extra!(
     Usage,
-    "a usage object",
     optional {
         prompt_tokens,
         completion_tokens,
@@ -144,7 +143,6 @@ deserialize_keeping_extra!(
 
 deserialize_keeping_extra!(
     PromptTokensDetails,
-    "a prompt tokens details object",
     optional {
         cached_tokens,
         audio_tokens
@@ -153,7 +151,6 @@ deserialize_keeping_extra!(
 
 deserialize_keeping_extra!(
     CompletionTokensDetails,
-    "a completion tokens details object",
     optional {
         reasoning_tokens,
         audio_tokens
@@ -305,7 +302,10 @@ mod tests {
                 r#"{"model":"m","messages":[{"role":"robot"}]}"#,
                 "unknown variant",
             ),
-            (r#"["m"]"#, "invalid type"),
+            (
+                r#"["m"]"#,
+                "invalid type: sequence, expected struct ChatCompletionRequest",
+            ),
         ];
         for (input, wanted) in cases {
             let err = serde_json::from_str::<ChatCompletionRequest>(input)

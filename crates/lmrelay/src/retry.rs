@@ -83,15 +83,11 @@ pub fn retry_after_from_headers(headers: &HeaderMap, now: SystemTime) -> Option<
         && ms.is_finite()
         && ms >= 0.0
     {
-        return seconds(ms / 1000.0);
+        return Some(capped_seconds(ms / 1000.0));
     }
     let value = text("retry-after")?;
     if let Ok(secs) = value.parse::<f64>() {
-        return if secs.is_finite() && secs >= 0.0 {
-            seconds(secs)
-        } else {
-            None
-        };
+        return (secs.is_finite() && secs >= 0.0).then(|| capped_seconds(secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
@@ -106,8 +102,8 @@ pub fn retry_after_from_headers(headers: &HeaderMap, now: SystemTime) -> Option<
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(365 * 86_400);
 
 /// Non-negative finite seconds as a wait, at most [`MAX_RETRY_AFTER`].
-fn seconds(secs: f64) -> Option<Duration> {
-    Some(Duration::try_from_secs_f64(secs).map_or(MAX_RETRY_AFTER, |d| d.min(MAX_RETRY_AFTER)))
+fn capped_seconds(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).map_or(MAX_RETRY_AFTER, |d| d.min(MAX_RETRY_AFTER))
 }
 
 /// Reads `x-should-retry: true|false`.
