@@ -13,6 +13,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc's malloc: about 14% fewer instructions per
+/// gateway request, and less memory with lazy arena commit (set at build
+/// time in `.cargo/config.toml`; measurements in BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// One OpenAI-shaped interface to every LLM provider, local or cloud.
 #[derive(Debug, Parser)]
 #[command(name = "lmrelay", version, about, long_about = None)]
