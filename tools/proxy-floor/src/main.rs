@@ -4,8 +4,10 @@
 //! read whole and POSTed to `UPSTREAM_URL`; the answer is returned whole.
 //! MODE `hyper` uses hyper's pooled client (what lmrelay uses for plain
 //! http), `reqwest` uses reqwest (what lmrelay uses for https). One thread,
-//! like the gateway pinned to one core. Not a product: no headers are
-//! copied, no errors are mapped, no limits are applied.
+//! like the gateway pinned to one core, and the same allocator as the
+//! gateway (mimalloc), so the two differ only in what lmrelay adds. Not a
+//! product: no headers are copied, no errors are mapped, no limits are
+//! applied.
 
 use std::sync::Arc;
 
@@ -15,6 +17,10 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+
+/// The gateway's allocator, so allocation costs compare like for like.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type HyperClient = hyper_util::client::legacy::Client<
     hyper_util::client::legacy::connect::HttpConnector,
