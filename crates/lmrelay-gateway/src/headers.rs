@@ -7,16 +7,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use rust_decimal::Decimal;
 
 /// What one call did, for its response headers.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CallInfo {
     /// A fresh UUID per request (`x-litellm-call-id`).
-    pub call_id: String,
-    /// The deployment that answered (`x-litellm-model-id`).
-    pub model_id: Option<String>,
-    /// The group that answered (`x-litellm-model-group`).
-    pub model_group: Option<String>,
-    /// The upstream base (`x-litellm-model-api-base`).
-    pub api_base: Option<String>,
+    pub call_id: HeaderValue,
+    /// The answering deployment's id, group and upstream base.
+    pub deployment: DeploymentHeaders,
     /// Attempts after the first (`x-litellm-attempted-retries`).
     pub retries: u32,
     /// Fallback groups tried (`x-litellm-attempted-fallbacks`).
@@ -29,22 +25,48 @@ pub struct CallInfo {
     pub total: Option<Duration>,
 }
 
+/// A deployment's header values, made once when the config is loaded (a
+/// value that is not a valid header, such as one with a line break, is
+/// left out).
+#[derive(Debug, Clone, Default)]
+pub struct DeploymentHeaders {
+    /// `x-litellm-model-id`.
+    pub model_id: Option<HeaderValue>,
+    /// `x-litellm-model-group`.
+    pub model_group: Option<HeaderValue>,
+    /// `x-litellm-model-api-base`.
+    pub api_base: Option<HeaderValue>,
+}
+
+impl DeploymentHeaders {
+    /// The header values of a deployment with this id, group and base.
+    pub fn new(model_id: &str, model_group: &str, api_base: Option<&str>) -> Self {
+        Self {
+            model_id: HeaderValue::from_str(model_id).ok(),
+            model_group: HeaderValue::from_str(model_group).ok(),
+            api_base: api_base.and_then(|base| HeaderValue::from_str(base).ok()),
+        }
+    }
+}
+
 /// A random version-4 UUID, as LiteLLM's call ids.
 pub fn call_id() -> String {
     let mut n = rand::random::<u128>();
     n = (n & !(0xf << 76)) | (0x4 << 76);
     n = (n & !(0x3 << 62)) | (0x2 << 62);
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(36);
+    let mut text = [b'-'; 36];
+    let mut at = 0;
     for i in 0..32 {
         if matches!(i, 8 | 12 | 16 | 20) {
-            text.push('-');
+            at += 1;
         }
-        let nibble = (n >> (124 - 4 * i)) & 0xf;
         // `nibble` < 16 by the mask.
-        text.push(char::from(HEX[nibble as usize]));
+        text[at] = HEX[((n >> (124 - 4 * i)) & 0xf) as usize];
+        at += 1;
     }
-    text
+    // Hex digits and dashes only, so always UTF-8.
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// Writes `mantissa / 10^scale` into the end of `buf` with all `scale`
@@ -102,29 +124,34 @@ fn usd(cost: Decimal) -> Option<HeaderValue> {
     HeaderValue::from_bytes(&buf[at..]).ok()
 }
 
+/// A count as a header value: the usual small ones without formatting.
+fn count(n: u32) -> HeaderValue {
+    const SMALL: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    match SMALL.get(n as usize) {
+        Some(text) => HeaderValue::from_static(text),
+        None => HeaderValue::from(n),
+    }
+}
+
 /// Adds the `x-litellm-*` headers for `info` to `headers`.
 pub fn apply(headers: &mut HeaderMap, info: &CallInfo) {
     headers.reserve(MAX_HEADERS);
-    let mut text = |name: HeaderName, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(name, value);
+    headers.insert(CALL_ID, info.call_id.clone());
+    let deployment = &info.deployment;
+    for (name, value) in [
+        (MODEL_ID, &deployment.model_id),
+        (MODEL_GROUP, &deployment.model_group),
+        (API_BASE, &deployment.api_base),
+    ] {
+        if let Some(value) = value {
+            headers.insert(name, value.clone());
         }
-    };
-    text(CALL_ID, &info.call_id);
-    if let Some(id) = &info.model_id {
-        text(MODEL_ID, id);
-    }
-    if let Some(group) = &info.model_group {
-        text(MODEL_GROUP, group);
-    }
-    if let Some(base) = &info.api_base {
-        text(API_BASE, base);
     }
     if let Some(cost) = info.cost.and_then(usd) {
         headers.insert(RESPONSE_COST, cost);
     }
-    headers.insert(RETRIES, HeaderValue::from(info.retries));
-    headers.insert(FALLBACKS, HeaderValue::from(info.fallbacks));
+    headers.insert(RETRIES, count(info.retries));
+    headers.insert(FALLBACKS, count(info.fallbacks));
     if let Some(overhead) = info.overhead {
         headers.insert(OVERHEAD, millis(overhead));
     }
@@ -144,29 +171,46 @@ mod tests {
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
         assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+        for (i, c) in id.chars().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                assert_eq!(c, '-', "{id}");
+            } else {
+                assert!(matches!(c, '0'..='9' | 'a'..='f'), "{id}");
+            }
+        }
         assert_ne!(id, call_id());
     }
 
     #[test]
     fn headers_carry_retries_fallbacks_and_cost() {
         let mut headers = HeaderMap::new();
-        apply(
-            &mut headers,
-            &CallInfo {
-                call_id: "c".into(),
-                model_id: Some("d1".into()),
-                retries: 2,
-                fallbacks: 1,
-                cost: Some(Decimal::new(15, 6)),
-                overhead: Some(Duration::from_micros(250)),
-                ..CallInfo::default()
-            },
-        );
+        let mut info = CallInfo {
+            call_id: HeaderValue::from_static("c"),
+            deployment: DeploymentHeaders::new("d1", "gpt", Some("http://h/v1\nx")),
+            retries: 2,
+            fallbacks: 1,
+            cost: Some(Decimal::new(15, 6)),
+            overhead: Some(Duration::from_micros(250)),
+            total: None,
+        };
+        apply(&mut headers, &info);
+        assert_eq!(headers["x-litellm-call-id"], "c");
         assert_eq!(headers["x-litellm-attempted-retries"], "2");
         assert_eq!(headers["x-litellm-attempted-fallbacks"], "1");
         assert_eq!(headers["x-litellm-response-cost"], "0.000015");
         assert_eq!(headers["x-litellm-overhead-duration-ms"], "0.250");
         assert_eq!(headers["x-litellm-model-id"], "d1");
+        assert_eq!(headers["x-litellm-model-group"], "gpt");
+        assert!(
+            !headers.contains_key("x-litellm-model-api-base"),
+            "a base with a line break is left out, not sent broken"
+        );
+        assert!(!headers.contains_key("x-litellm-response-duration-ms"));
+        info.retries = 12;
+        info.fallbacks = 0;
+        apply(&mut headers, &info);
+        assert_eq!(headers["x-litellm-attempted-retries"], "12");
+        assert_eq!(headers["x-litellm-attempted-fallbacks"], "0");
     }
 
     #[test]

@@ -19,7 +19,42 @@ pub struct WireRequest {
     /// Headers (names in lower case); may include `authorization`.
     pub headers: Vec<(String, String)>,
     /// The JSON body.
-    pub body: Value,
+    pub body: WireBody,
+}
+
+/// A request's JSON body: a value an adapter reshaped, or bytes already
+/// written straight from the request's types (no intermediate value).
+#[derive(Debug, Clone, PartialEq)]
+pub enum WireBody {
+    /// A JSON value, written when sent.
+    Json(Value),
+    /// JSON text, sent as is.
+    Encoded(Bytes),
+}
+
+impl From<Value> for WireBody {
+    fn from(value: Value) -> Self {
+        Self::Json(value)
+    }
+}
+
+impl WireBody {
+    /// The body as a JSON value (`Null` if encoded bytes are not JSON, which
+    /// the encoders never produce).
+    pub fn to_value(&self) -> Value {
+        match self {
+            Self::Json(value) => value.clone(),
+            Self::Encoded(bytes) => serde_json::from_slice(bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    /// The JSON text to send.
+    fn encode(&self) -> serde_json::Result<Bytes> {
+        match self {
+            Self::Json(value) => serde_json::to_vec(value).map(Bytes::from),
+            Self::Encoded(bytes) => Ok(bytes.clone()),
+        }
+    }
 }
 
 impl std::fmt::Debug for WireRequest {
@@ -294,7 +329,16 @@ async fn send_reqwest(
     target: &Target,
     wire: &WireRequest,
 ) -> Result<HttpResponse> {
-    let mut builder = http.post(&wire.url).json(&wire.body);
+    let body = wire.body.encode().map_err(|err| {
+        target.error(
+            ErrorKind::BadRequest,
+            format!("the request body could not be written as JSON: {err}"),
+        )
+    })?;
+    let mut builder = http
+        .post(&wire.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body);
     for (name, value) in &wire.headers {
         builder = builder.header(name, value);
     }
@@ -316,13 +360,13 @@ async fn send_direct(
     wire: &WireRequest,
 ) -> Result<HttpResponse> {
     use reqwest::header::{HeaderName, HeaderValue};
-    let body = serde_json::to_vec(&wire.body).map_err(|err| {
+    let body = wire.body.encode().map_err(|err| {
         target.error(
             ErrorKind::BadRequest,
             format!("the request body could not be written as JSON: {err}"),
         )
     })?;
-    let mut request = hyper::Request::new(http_body_util::Full::new(Bytes::from(body)));
+    let mut request = hyper::Request::new(http_body_util::Full::new(body));
     *request.method_mut() = hyper::Method::POST;
     *request.uri_mut() = uri;
     let headers = request.headers_mut();
@@ -483,7 +527,7 @@ mod tests {
                 ("authorization".into(), "Bearer sk-x".into()),
                 ("x-trace".into(), "t-1".into()),
             ],
-            body: json!({"model": "m", "messages": [{"role": "user", "content": "héllo"}]}),
+            body: json!({"model": "m", "messages": [{"role": "user", "content": "héllo"}]}).into(),
         };
         let result = match send(&http, &target, &wire, map_error).await {
             Ok(response) => read_body(&target, &wire.url, response).await,
@@ -536,7 +580,7 @@ mod tests {
         let wire = WireRequest {
             url: format!("{base}/chat/completions"),
             headers: Vec::new(),
-            body: json!({}),
+            body: json!({}).into(),
         };
         let mut errors = Vec::new();
         for via_reqwest in [false, true] {
@@ -577,7 +621,7 @@ mod tests {
                 ("X-Api-Key".into(), "sk-canary-456".into()),
                 ("x-trace".into(), "visible".into()),
             ],
-            body: Value::Null,
+            body: Value::Null.into(),
         };
         let text = format!("{wire:?}");
         assert!(!text.contains("canary"), "{text}");

@@ -23,6 +23,8 @@ pub struct DeploymentState {
     /// Whether the price table knows this deployment's model (learnt on the
     /// first priced call, so unknown models are not looked up every time).
     pub priced: std::sync::OnceLock<bool>,
+    /// Its `x-litellm-model-*` header values.
+    pub headers: crate::headers::DeploymentHeaders,
 }
 
 #[derive(Debug)]
@@ -69,7 +71,13 @@ fn minute_of(now: Instant, epoch: Instant) -> u64 {
 impl DeploymentState {
     /// Fresh state for `config`.
     pub fn new(config: Deployment) -> Self {
+        let headers = crate::headers::DeploymentHeaders::new(
+            &config.id,
+            &config.model_name,
+            config.api_base.as_deref(),
+        );
         Self {
+            headers,
             config,
             in_flight: AtomicU32::new(0),
             stats: Mutex::new(Stats::default()),

@@ -110,10 +110,9 @@ where
 fn info<T>(served: &Served<T>, call: &Call, cost: Option<Decimal>) -> CallInfo {
     let total = call.started().elapsed();
     CallInfo {
-        call_id: call.call_id.clone(),
-        model_id: Some(served.target.deployment.config.id.clone()),
-        model_group: Some(served.group.clone()),
-        api_base: served.target.deployment.config.api_base.clone(),
+        call_id: HeaderValue::from_str(&call.call_id)
+            .unwrap_or_else(|_| HeaderValue::from_static("")),
+        deployment: served.target.deployment.headers.clone(),
         retries: served.retries,
         fallbacks: served.fallbacks,
         cost,

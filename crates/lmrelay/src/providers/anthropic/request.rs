@@ -221,7 +221,7 @@ pub fn chat_request(
     Ok(WireRequest {
         url: messages_url(target),
         headers,
-        body: Value::Object(out),
+        body: Value::Object(out).into(),
     })
 }
 

@@ -12,7 +12,7 @@ use super::JSON_TOOL_NAME;
 use crate::error::{ErrorKind, Result};
 use crate::providers::{Target, openai_compat};
 use crate::request::CallOptions;
-use crate::transport::WireRequest;
+use crate::transport::{WireBody, WireRequest};
 
 /// The `api-version` sent when neither the call nor `AZURE_API_VERSION` gives
 /// one (LiteLLM 1.82.6's default).
@@ -66,7 +66,7 @@ pub fn chat_request(
         ));
     }
     let mut wire = openai_compat::chat_request_unchecked(target, body, options, stream)?;
-    if let Value::Object(json) = &mut wire.body {
+    if let WireBody::Json(Value::Object(json)) = &mut wire.body {
         if is_o_series(&target.model) {
             if let Some(max) = json.remove("max_tokens") {
                 json.entry("max_completion_tokens").or_insert(max);
@@ -190,7 +190,7 @@ pub fn text_request(
     Ok(WireRequest {
         url: endpoint_url(target, options, "completions")?,
         headers: auth_headers(target, options),
-        body: body_of(target, body, options)?,
+        body: body_of(target, body, options)?.into(),
     })
 }
 
@@ -203,6 +203,6 @@ pub fn embedding_request(
     Ok(WireRequest {
         url: endpoint_url(target, options, "embeddings")?,
         headers: auth_headers(target, options),
-        body: body_of(target, body, options)?,
+        body: body_of(target, body, options)?.into(),
     })
 }

@@ -135,7 +135,11 @@ pub fn chat_request(
         ));
     }
     headers.extend(options.extra_headers.iter().cloned());
-    Ok(WireRequest { url, headers, body })
+    Ok(WireRequest {
+        url,
+        headers,
+        body: body.into(),
+    })
 }
 
 fn converse_body(target: &Target, request: &JsonObject, id: &str) -> Result<Map<String, Value>> {

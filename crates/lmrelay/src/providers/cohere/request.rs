@@ -89,6 +89,6 @@ pub fn chat_request(
     Ok(WireRequest {
         url: url(target),
         headers,
-        body: Value::Object(json),
+        body: Value::Object(json).into(),
     })
 }

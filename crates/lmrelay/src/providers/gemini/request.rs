@@ -114,7 +114,7 @@ pub fn chat_request(
     Ok(WireRequest {
         url: url(target, stream),
         headers,
-        body: Value::Object(out),
+        body: Value::Object(out).into(),
     })
 }
 

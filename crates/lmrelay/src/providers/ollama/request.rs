@@ -138,7 +138,7 @@ pub fn chat_request(
     Ok(WireRequest {
         url: url(target),
         headers,
-        body: Value::Object(out),
+        body: Value::Object(out).into(),
     })
 }
 

@@ -4,6 +4,7 @@
 //!
 //! API reference: <https://platform.openai.com/docs/api-reference/chat>.
 
+mod chat_body;
 mod errors;
 mod request;
 mod response;

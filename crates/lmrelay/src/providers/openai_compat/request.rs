@@ -5,10 +5,12 @@ use serde_json::Value;
 use crate::error::{ErrorKind, Result};
 use crate::providers::{Endpoint, Target};
 use crate::request::CallOptions;
-use crate::transport::WireRequest;
+use crate::transport::{WireBody, WireRequest};
+
+use super::chat_body::{ChatBody, sendable_as_is};
 
 /// The OpenAI chat parameters checked against a provider's `supported_params`.
-const OPENAI_CHAT_PARAMS: &[&str] = &[
+pub(super) const OPENAI_CHAT_PARAMS: &[&str] = &[
     "temperature",
     "top_p",
     "n",
@@ -32,6 +34,38 @@ const OPENAI_CHAT_PARAMS: &[&str] = &[
 
 /// Builds `POST {api_base}/chat/completions`.
 pub fn chat_request(
+    target: &Target,
+    body: &ChatCompletionRequest,
+    options: &CallOptions,
+    stream: bool,
+) -> Result<WireRequest> {
+    if sendable_as_is(target, body, options) {
+        // No parameter rule applies: the body is written straight from its
+        // types, without building a JSON value first (a fifth of a gateway
+        // request's instructions went to that value and back).
+        let chat = ChatBody {
+            body,
+            model: &target.model,
+            stream,
+        };
+        let encoded = serde_json::to_vec(&chat).map_err(|err| {
+            target.error(
+                ErrorKind::BadRequest,
+                format!("request cannot be encoded as JSON: {err}"),
+            )
+        })?;
+        return Ok(WireRequest {
+            url: target.endpoint_url(Endpoint::Chat)?,
+            headers: headers(target, options),
+            body: WireBody::Encoded(encoded.into()),
+        });
+    }
+    chat_request_general(target, body, options, stream)
+}
+
+/// The chat body through a JSON value, with the provider's parameter rules
+/// and the extra body fields applied.
+fn chat_request_general(
     target: &Target,
     body: &ChatCompletionRequest,
     options: &CallOptions,
@@ -76,7 +110,7 @@ pub fn chat_request_unchecked(
             .filter(|(name, _)| name != "authorization")
             .cloned()
             .collect(),
-        body: Value::Object(json),
+        body: Value::Object(json).into(),
     })
 }
 
@@ -163,6 +197,15 @@ fn finish(
     for (key, value) in &options.extra_body {
         json.insert(key.clone(), value.clone());
     }
+    Ok(WireRequest {
+        url: target.endpoint_url(endpoint)?,
+        headers: headers(target, options),
+        body: Value::Object(json).into(),
+    })
+}
+
+/// The key as a bearer token, then the caller's extra headers.
+fn headers(target: &Target, options: &CallOptions) -> Vec<(String, String)> {
     let mut headers = Vec::with_capacity(2 + options.extra_headers.len());
     if let Some(key) = &target.api_key {
         let key = key.expose();
@@ -172,11 +215,7 @@ fn finish(
         headers.push(("authorization".to_owned(), value));
     }
     headers.extend(options.extra_headers.iter().cloned());
-    Ok(WireRequest {
-        url: target.endpoint_url(endpoint)?,
-        headers,
-        body: Value::Object(json),
-    })
+    headers
 }
 
 #[cfg(test)]
@@ -204,10 +243,11 @@ mod tests {
         options.extra_headers.push(("x-trace".into(), "1".into()));
         let wire = chat_request(&t, &body(), &options, true).unwrap();
         assert_eq!(wire.url, "http://127.0.0.1:8080/v1/chat/completions");
-        assert_eq!(wire.body["model"], "mistralai/mistral-7b");
-        assert_eq!(wire.body["stream"], true);
-        assert_eq!(wire.body["top_k"], 5);
-        assert_eq!(wire.body["max_completion_tokens"], 7);
+        let sent = wire.body.to_value();
+        assert_eq!(sent["model"], "mistralai/mistral-7b");
+        assert_eq!(sent["stream"], true);
+        assert_eq!(sent["top_k"], 5);
+        assert_eq!(sent["max_completion_tokens"], 7);
         assert!(
             wire.headers
                 .contains(&("authorization".into(), "Bearer fake-api-key".into()))
@@ -237,10 +277,13 @@ mod tests {
             drop_params: true,
             ..CallOptions::default()
         };
-        let wire = chat_request(&t, &b, &options, false).unwrap();
-        assert!(wire.body.get("tools").is_none());
-        assert!(wire.body.get("seed").is_none());
-        assert_eq!(wire.body["temperature"], 0.0);
+        let sent = chat_request(&t, &b, &options, false)
+            .unwrap()
+            .body
+            .to_value();
+        assert!(sent.get("tools").is_none());
+        assert!(sent.get("seed").is_none());
+        assert_eq!(sent["temperature"], 0.0);
     }
 
     #[test]
@@ -249,10 +292,105 @@ mod tests {
         let mut b = body();
         b.stream = Some(true);
         let wire = chat_request(&t, &b, &CallOptions::default(), false).unwrap();
-        assert!(wire.body.get("stream").is_none());
+        assert!(wire.body.to_value().get("stream").is_none());
         assert!(
             !wire.headers.iter().any(|(k, _)| k == "authorization"),
             "no key, no header"
         );
+    }
+
+    /// Bodies that touch every typed field, extras, and each stream state.
+    fn varied_bodies() -> Vec<ChatCompletionRequest> {
+        let mut full = body();
+        full.top_p = Some(0.5);
+        full.n = Some(2);
+        full.stream = Some(false);
+        full.stream_options = Some(lmrelay_types::StreamOptions {
+            include_usage: Some(true),
+        });
+        full.stop = Some(lmrelay_types::StopSequences::Many(vec!["\n".into()]));
+        full.max_tokens = Some(9);
+        full.presence_penalty = Some(-0.25);
+        full.frequency_penalty = Some(1e-7);
+        full.logit_bias = Some(serde_json::from_str(r#"{"50256": -100}"#).unwrap());
+        full.logprobs = Some(true);
+        full.top_logprobs = Some(3);
+        full.seed = Some(-4);
+        full.user = Some("u\"1".into());
+        full.response_format = Some(lmrelay_types::ResponseFormat::JsonObject);
+        full.tools = Some(vec![Tool {
+            kind: "function".into(),
+            function: FunctionDefinition {
+                name: "f".into(),
+                description: Some("d".into()),
+                parameters: Some(serde_json::json!({"type": "object"})),
+                strict: Some(true),
+            },
+        }]);
+        full.tool_choice = Some(serde_json::json!("auto"));
+        full.parallel_tool_calls = Some(false);
+        full.reasoning_effort = Some("low".into());
+        full.extra.insert("top_k".into(), 5.into());
+        full.extra.insert("cache_prompt".into(), true.into());
+        let mut streamed = body();
+        streamed.stream = Some(true);
+        let bare = ChatCompletionRequest::new("x", vec![ChatMessage::user("héllo \u{1F600}")]);
+        vec![body(), full, streamed, bare]
+    }
+
+    #[test]
+    fn bodies_written_from_types_equal_the_general_path() {
+        for model in ["openai/gpt-4o-mini", "llamafile/org/m"] {
+            let t = target(model);
+            for b in varied_bodies() {
+                for stream in [false, true] {
+                    let options = CallOptions::default();
+                    let fast = chat_request(&t, &b, &options, stream).unwrap();
+                    assert!(
+                        matches!(fast.body, WireBody::Encoded(_)),
+                        "{model}: no rule applies, so the body is written from its types"
+                    );
+                    let general = chat_request_general(&t, &b, &options, stream).unwrap();
+                    assert_eq!(
+                        fast.body.to_value(),
+                        general.body.to_value(),
+                        "{model} stream={stream}"
+                    );
+                    assert_eq!(fast.url, general.url);
+                    assert_eq!(fast.headers, general.headers);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rules_extra_body_and_shadowing_extras_take_the_general_path() {
+        let mut with_tools = body();
+        with_tools.seed = Some(1);
+        let dropped = CallOptions {
+            drop_params: true,
+            ..CallOptions::default()
+        };
+        // perplexity refuses `seed`: the rule runs, so a value is built.
+        let wire = chat_request(&target("perplexity/sonar"), &with_tools, &dropped, false).unwrap();
+        assert!(matches!(wire.body, WireBody::Json(_)));
+        assert!(wire.body.to_value().get("seed").is_none());
+
+        let mut options = CallOptions::default();
+        options.extra_body.insert("top_k".into(), 1.into());
+        let wire = chat_request(&target("openai/m"), &body(), &options, false).unwrap();
+        assert!(matches!(wire.body, WireBody::Json(_)));
+        assert_eq!(wire.body.to_value()["top_k"], 1);
+
+        let mut shadowing = body();
+        shadowing.extra.insert("temperature".into(), 1.5.into());
+        let wire = chat_request(
+            &target("openai/m"),
+            &shadowing,
+            &CallOptions::default(),
+            false,
+        )
+        .unwrap();
+        assert!(matches!(wire.body, WireBody::Json(_)));
     }
 }
