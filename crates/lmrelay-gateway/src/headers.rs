@@ -55,18 +55,15 @@ pub fn call_id() -> String {
     n = (n & !(0xf << 76)) | (0x4 << 76);
     n = (n & !(0x3 << 62)) | (0x2 << 62);
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut text = [b'-'; 36];
-    let mut at = 0;
-    for i in 0..32 {
-        if matches!(i, 8 | 12 | 16 | 20) {
-            at += 1;
+    let mut text = String::with_capacity(36);
+    for (i, byte) in n.to_be_bytes().into_iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            text.push('-');
         }
-        // `nibble` < 16 by the mask.
-        text[at] = HEX[((n >> (124 - 4 * i)) & 0xf) as usize];
-        at += 1;
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
-    // Hex digits and dashes only, so always UTF-8.
-    String::from_utf8_lossy(&text).into_owned()
+    text
 }
 
 /// Writes `mantissa / 10^scale` into the end of `buf` with all `scale`
