@@ -48,10 +48,16 @@ impl WireBody {
         }
     }
 
-    /// The JSON text to send.
-    fn encode(&self) -> serde_json::Result<Bytes> {
+    /// The JSON text to send, or a BadRequest naming why it cannot be
+    /// written.
+    fn encode(&self, target: &Target) -> Result<Bytes> {
         match self {
-            Self::Json(value) => serde_json::to_vec(value).map(Bytes::from),
+            Self::Json(value) => serde_json::to_vec(value).map(Bytes::from).map_err(|err| {
+                target.error(
+                    ErrorKind::BadRequest,
+                    format!("the request body could not be written as JSON: {err}"),
+                )
+            }),
             Self::Encoded(bytes) => Ok(bytes.clone()),
         }
     }
@@ -329,12 +335,7 @@ async fn send_reqwest(
     target: &Target,
     wire: &WireRequest,
 ) -> Result<HttpResponse> {
-    let body = wire.body.encode().map_err(|err| {
-        target.error(
-            ErrorKind::BadRequest,
-            format!("the request body could not be written as JSON: {err}"),
-        )
-    })?;
+    let body = wire.body.encode(target)?;
     let mut builder = http
         .post(&wire.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -360,12 +361,7 @@ async fn send_direct(
     wire: &WireRequest,
 ) -> Result<HttpResponse> {
     use reqwest::header::{HeaderName, HeaderValue};
-    let body = wire.body.encode().map_err(|err| {
-        target.error(
-            ErrorKind::BadRequest,
-            format!("the request body could not be written as JSON: {err}"),
-        )
-    })?;
+    let body = wire.body.encode(target)?;
     let mut request = hyper::Request::new(http_body_util::Full::new(body));
     *request.method_mut() = hyper::Method::POST;
     *request.uri_mut() = uri;
