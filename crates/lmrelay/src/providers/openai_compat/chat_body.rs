@@ -10,31 +10,11 @@ use super::request::OPENAI_CHAT_PARAMS;
 use crate::providers::Target;
 use crate::request::CallOptions;
 
-/// The JSON names of [`ChatCompletionRequest`]'s typed fields, in order.
-const TYPED_FIELDS: &[&str] = &[
-    "model",
-    "messages",
-    "temperature",
-    "top_p",
-    "n",
-    "stream",
-    "stream_options",
-    "stop",
-    "max_tokens",
-    "max_completion_tokens",
-    "presence_penalty",
-    "frequency_penalty",
-    "logit_bias",
-    "logprobs",
-    "top_logprobs",
-    "seed",
-    "user",
-    "response_format",
-    "tools",
-    "tool_choice",
-    "parallel_tool_calls",
-    "reasoning_effort",
-];
+/// Whether `name` is one of [`ChatCompletionRequest`]'s typed fields: the
+/// three every request has, then the OpenAI parameters.
+fn is_typed_field(name: &str) -> bool {
+    matches!(name, "model" | "messages" | "stream") || OPENAI_CHAT_PARAMS.contains(&name)
+}
 
 /// Whether `name` is set in `body`, as a typed field or an extra one (what
 /// `contains_key` on the body's JSON object answers).
@@ -76,10 +56,7 @@ pub fn sendable_as_is(
 ) -> bool {
     let spec = target.provider;
     options.extra_body.is_empty()
-        && !body
-            .extra
-            .keys()
-            .any(|key| TYPED_FIELDS.contains(&key.as_str()))
+        && !body.extra.keys().any(|key| is_typed_field(key))
         && spec.rename_params.keys().all(|from| !has_param(body, from))
         && spec.supported_params.as_ref().is_none_or(|supported| {
             OPENAI_CHAT_PARAMS

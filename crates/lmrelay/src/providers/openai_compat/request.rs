@@ -382,15 +382,31 @@ mod tests {
         assert!(matches!(wire.body, WireBody::Json(_)));
         assert_eq!(wire.body.to_value()["top_k"], 1);
 
-        let mut shadowing = body();
-        shadowing.extra.insert("temperature".into(), 1.5.into());
+        for typed in ["temperature", "model", "stream", "reasoning_effort"] {
+            let mut shadowing = body();
+            shadowing.extra.insert(typed.into(), 1.5.into());
+            let wire = chat_request(
+                &target("openai/m"),
+                &shadowing,
+                &CallOptions::default(),
+                false,
+            )
+            .unwrap();
+            assert!(matches!(wire.body, WireBody::Json(_)), "{typed}");
+        }
+        let mut unknown = body();
+        unknown.extra.insert("top_k".into(), 2.into());
         let wire = chat_request(
             &target("openai/m"),
-            &shadowing,
+            &unknown,
             &CallOptions::default(),
             false,
         )
         .unwrap();
-        assert!(matches!(wire.body, WireBody::Json(_)));
+        assert!(
+            matches!(wire.body, WireBody::Encoded(_)),
+            "an extra field no typed field shadows is written as is"
+        );
+        assert_eq!(wire.body.to_value()["top_k"], 2);
     }
 }
