@@ -78,26 +78,52 @@ pub struct ChatBody<'a> {
 
 impl Serialize for ChatBody<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        /// Writes `$name` when the field is set.
+        /// Writes each named field that is set, under its own name.
         macro_rules! optional {
-            ($map:ident, $body:ident, $($field:ident),+) => {
-                $(if let Some(value) = &$body.$field {
+            ($map:ident, $($field:ident),+) => {
+                $(if let Some(value) = $field {
                     $map.serialize_entry(stringify!($field), value)?;
                 })+
             };
         }
-        let body = self.body;
+        // Every field by name, no `..`: a field added to the request type
+        // does not compile here until it is written (and `has_param` knows
+        // it), instead of being dropped silently.
+        let ChatCompletionRequest {
+            model: _,
+            messages,
+            temperature,
+            top_p,
+            n,
+            stream: _,
+            stream_options,
+            stop,
+            max_tokens,
+            max_completion_tokens,
+            presence_penalty,
+            frequency_penalty,
+            logit_bias,
+            logprobs,
+            top_logprobs,
+            seed,
+            user,
+            response_format,
+            tools,
+            tool_choice,
+            parallel_tool_calls,
+            reasoning_effort,
+            extra,
+        } = self.body;
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("model", self.model)?;
-        map.serialize_entry("messages", &body.messages)?;
-        optional!(map, body, temperature, top_p, n);
+        map.serialize_entry("messages", messages)?;
+        optional!(map, temperature, top_p, n);
         if self.stream {
             map.serialize_entry("stream", &true)?;
-            optional!(map, body, stream_options);
+            optional!(map, stream_options);
         }
         optional!(
             map,
-            body,
             stop,
             max_tokens,
             max_completion_tokens,
@@ -114,7 +140,7 @@ impl Serialize for ChatBody<'_> {
             parallel_tool_calls,
             reasoning_effort
         );
-        for (key, value) in &body.extra {
+        for (key, value) in extra {
             map.serialize_entry(key, value)?;
         }
         map.end()

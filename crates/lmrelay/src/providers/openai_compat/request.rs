@@ -41,7 +41,7 @@ pub fn chat_request(
 ) -> Result<WireRequest> {
     if sendable_as_is(target, body, options) {
         // No parameter rule applies: the body is written straight from its
-        // types, without building a JSON value first (a fifth of a gateway
+        // types, without building a JSON value first (about 5% of a gateway
         // request's instructions went to that value and back).
         let chat = ChatBody {
             body,
