@@ -7,19 +7,19 @@
 # bench/BENCHMARKS.in.md with the new tables.
 #
 # Usage: bench/run.sh [--quick] [SUITE...]
-#   suites: gateway, floor, scaling, streams, streaming, sdk, commit-polish (default: all)
+#   suites: gateway, latency, floor, scaling, streams, streaming, sdk, commit-polish (default: all)
 #   --quick: short cells, one round, the scaling suite one step short: a few
 #            minutes, to check the harness. It overwrites bench/results/ but
 #            not BENCHMARKS.md; do not commit its numbers.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-all=(gateway floor scaling streams streaming sdk commit-polish)
+all=(gateway latency floor scaling streams streaming sdk commit-polish)
 quick=0
 suites=()
 for arg in "$@"; do
     case $arg in
         --quick) quick=1 ;;
-        gateway|floor|scaling|streams|streaming|sdk|commit-polish) suites+=("$arg") ;;
+        gateway|latency|floor|scaling|streams|streaming|sdk|commit-polish) suites+=("$arg") ;;
         -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "bench/run.sh: unknown suite '$arg': use one of ${all[*]} (see --help)" >&2; exit 2 ;;
     esac
@@ -29,6 +29,7 @@ commands=()
 for suite in "${suites[@]}"; do
     case $suite in
         gateway) if [ "$quick" = 1 ]; then cmd=(bench/gateway.sh 1 1); else cmd=(bench/gateway.sh 5 3); fi ;;
+        latency) if [ "$quick" = 1 ]; then cmd=(bench/latency.sh 1 1); else cmd=(bench/latency.sh 5 3); fi ;;
         floor) if [ "$quick" = 1 ]; then cmd=(bench/floor.sh 1 1); else cmd=(bench/floor.sh 5 3); fi ;;
         scaling) if [ "$quick" = 1 ]; then cmd=(bench/scaling.sh 1 1 --quick); else cmd=(bench/scaling.sh 4 3); fi ;;
         streams) if [ "$quick" = 1 ]; then cmd=(bench/streams.sh 1 100); else cmd=(bench/streams.sh 1 100 1000 5000); fi ;;

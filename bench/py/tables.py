@@ -1,7 +1,7 @@
 """Markdown tables from the benchmark CSVs: the median over rounds, with the
 min-max spread when there are several.
 
-Usage: python3 tables.py SUITE FILE.csv   (SUITE: gateway, scaling, streaming)
+Usage: python3 tables.py SUITE FILE.csv   (SUITE: gateway, latency, scaling, streaming)
 """
 import csv
 import statistics
@@ -84,6 +84,44 @@ def gateway(rows):
         print(f"| {mode} | {conc} | {r1} | {r2} | {p99} |")
 
 
+def latency(rows):
+    groups = grouped(rows, ["mode", "rate", "target"])
+    print("| mode | offered req/s | target | reached req/s | p50 ms | p99 ms | p99.9 ms | p99 added ms | CPU µs/req | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    added = {}
+    cells = sorted({(r["mode"], int(r["rate"])) for r in rows}, key=lambda c: (c[0] != "plain", c[1]))
+    for mode, rate in cells:
+        d99 = summary([num(r["p99_ms"]) for r in groups.get((mode, str(rate), "direct"), [])], 3)[1]
+        for target in ["direct", "nginx", "lmrelay"]:
+            group = groups.get((mode, str(rate), target))
+            if not group:
+                continue
+            reached = summary([num(r["achieved_rps"]) for r in group])[0]
+            p50 = summary([num(r["p50_ms"]) for r in group], 3)[0]
+            p99, m99 = summary([num(r["p99_ms"]) for r in group], 3)
+            p999 = summary([num(r["p999_ms"]) for r in group], 3)[0]
+            cpu = summary([num(r["cpu_us_per_req"]) for r in group])[0]
+            errors = sum(int(r["errors"] or 0) for r in group)
+            add99 = ""
+            if target != "direct" and m99 is not None and d99 is not None:
+                add99 = f"{m99 - d99:.3f}"
+                added[(mode, rate, target)] = m99 - d99
+            print(f"| {mode} | {rate} | {target} | {reached} | {p50} | {p99} | {p999} | {add99} | {cpu} | {errors or ''} |")
+    print()
+    print("p99 added over direct (medians), against the target of under 1 ms at 64 clients:")
+    print()
+    print("| mode | offered req/s | nginx p99 added ms | lmrelay p99 added ms |")
+    print("|---|---|---|---|")
+    for mode, rate in cells:
+        theirs = added.get((mode, rate, "nginx"))
+        ours = added.get((mode, rate, "lmrelay"))
+        if ours is None:
+            continue
+        verdict = "met" if ours < 1 else "missed"
+        nginx = f"{theirs:.3f}" if theirs is not None else ""
+        print(f"| {mode} | {rate} | {nginx} | {ours:.3f} ({verdict}) |")
+
+
 def scaling(rows):
     groups = grouped(rows, ["dimension", "value", "target"])
     print("| dimension | value | target | req/s | p50 ms | p99 ms | CPU µs/req | RSS MiB | errors |")
@@ -127,4 +165,4 @@ if __name__ == "__main__":
     suite, path = sys.argv[1], sys.argv[2]
     with open(path, newline="") as f:
         data = list(csv.DictReader(f))
-    {"gateway": gateway, "scaling": scaling, "streaming": streaming}[suite](data)
+    {"gateway": gateway, "latency": latency, "scaling": scaling, "streaming": streaming}[suite](data)
