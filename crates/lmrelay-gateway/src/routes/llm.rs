@@ -32,7 +32,7 @@ use crate::{AppState, GatewayError};
 
 /// Parses a JSON body into a wire type, with an OpenAI-shaped error.
 pub fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, GatewayError> {
-    serde_json::from_slice(body).map_err(|err| {
+    lmrelay_types::from_json_bytes(body).map_err(|err| {
         GatewayError::BadRequest(format!("the request body is not a valid request: {err}"))
     })
 }

@@ -8,6 +8,7 @@
 //! prices the table writes, so our figure is the exact one and LiteLLM's is
 //! within a float rounding of it.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use lmrelay_types::{
@@ -464,16 +465,18 @@ pub(crate) trait Priced {
     fn priced_cost(&self) -> Option<Decimal> {
         self.meta().cost
     }
-    /// The usage to price.
-    fn usage_to_price(&self) -> Option<Usage>;
+    /// The usage to price (borrowed when the response holds it as is).
+    fn usage_to_price(&self) -> Option<Cow<'_, Usage>>;
 
     /// Records who asked and answered, and the cost.
     fn set_meta(&mut self, requested_model: &str, provider: &str) {
-        let usage = self.usage_to_price();
         let meta = self.meta_mut();
         meta.requested_model = Some(requested_model.to_owned());
         meta.provider = Some(provider.to_owned());
-        meta.cost = usage.and_then(|usage| price_usage(meta, &usage));
+        let cost = self
+            .usage_to_price()
+            .and_then(|usage| price_usage(self.meta(), &usage));
+        self.meta_mut().cost = cost;
     }
 }
 
@@ -484,8 +487,8 @@ impl Priced for ChatCompletionResponse {
     fn meta(&self) -> &ResponseMeta {
         &self.meta
     }
-    fn usage_to_price(&self) -> Option<Usage> {
-        self.usage.clone()
+    fn usage_to_price(&self) -> Option<Cow<'_, Usage>> {
+        self.usage.as_ref().map(Cow::Borrowed)
     }
 }
 
@@ -496,8 +499,8 @@ impl Priced for TextCompletionResponse {
     fn meta(&self) -> &ResponseMeta {
         &self.meta
     }
-    fn usage_to_price(&self) -> Option<Usage> {
-        self.usage.clone()
+    fn usage_to_price(&self) -> Option<Cow<'_, Usage>> {
+        self.usage.as_ref().map(Cow::Borrowed)
     }
 }
 
@@ -508,10 +511,10 @@ impl Priced for EmbeddingResponse {
     fn meta(&self) -> &ResponseMeta {
         &self.meta
     }
-    fn usage_to_price(&self) -> Option<Usage> {
+    fn usage_to_price(&self) -> Option<Cow<'_, Usage>> {
         self.usage
             .as_ref()
-            .map(|usage| Usage::new(usage.prompt_tokens, 0))
+            .map(|usage| Cow::Owned(Usage::new(usage.prompt_tokens, 0)))
     }
 }
 

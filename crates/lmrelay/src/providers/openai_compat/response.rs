@@ -30,7 +30,7 @@ pub fn parse_json<T: DeserializeOwned>(target: &Target, body: &[u8]) -> Result<T
     // The common case, a body without an `error` member, is parsed straight
     // into `T`; building a `Value` first doubled the parsing cost per call.
     if !mentions_error(body)
-        && let Ok(parsed) = serde_json::from_slice(body)
+        && let Ok(parsed) = lmrelay_types::from_json_bytes(body)
     {
         return Ok(parsed);
     }
