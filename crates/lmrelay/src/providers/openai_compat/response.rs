@@ -1,3 +1,5 @@
+use std::sync::LazyLock;
+
 use lmrelay_types::{
     ChatCompletionChunk, ChatCompletionResponse, ChunkChoice, Delta, FunctionCallDelta, JsonObject,
     ToolCallDelta,
@@ -162,9 +164,12 @@ pub fn parse_chunk(target: &Target, event: &SseEvent) -> Result<StreamItem> {
 }
 
 /// Whether `body` contains the key `"error"` anywhere (a cheap test that
-/// lets bodies without one skip the `Value` pass).
+/// lets bodies without one skip the `Value` pass). The searcher is built
+/// once: building it cost more than searching a streamed chunk.
 fn mentions_error(body: &[u8]) -> bool {
-    memchr::memmem::find(body, b"\"error\"").is_some()
+    static ERROR_KEY: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\"error\""));
+    ERROR_KEY.find(body).is_some()
 }
 
 fn body_error(target: &Target, value: &Value, raw: &str, what: &str) -> Error {
