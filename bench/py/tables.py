@@ -108,7 +108,8 @@ def latency(rows):
                 added[(mode, rate, target)] = m99 - d99
             print(f"| {mode} | {rate} | {target} | {reached} | {p50} | {p99} | {p999} | {add99} | {cpu} | {errors or ''} |")
     print()
-    print("p99 added over direct (medians), against the target of under 1 ms at 64 clients:")
+    clients = ", ".join(sorted({r["conns"] for r in rows}, key=int))
+    print(f"p99 added over direct (medians; {clients} clients), against the target of under 1 ms at 64 clients:")
     print()
     print("| mode | offered req/s | nginx p99 added ms | lmrelay p99 added ms |")
     print("|---|---|---|---|")
