@@ -10,6 +10,7 @@ mod error;
 mod mock;
 pub mod models;
 pub mod providers;
+mod raw;
 mod request;
 pub mod retry;
 mod secret;
@@ -29,6 +30,7 @@ pub use lmrelay_types::{
     Role, TextCompletionResponse, Usage,
 };
 pub use models::{ModelInfo, get_model_info};
+pub use raw::RawChatCompletion;
 pub use request::{
     AwsOptions, CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback,
     MockResponse, Request, TextRequest, VertexOptions,

@@ -224,3 +224,49 @@ async fn mock_budget_refuses_the_call_that_would_overshoot_before_sending() {
         "spend reconciled from the real usage"
     );
 }
+
+#[tokio::test]
+async fn mock_raw_completion_keeps_the_reply_bytes_and_shares_the_cache_with_typed_calls() {
+    let mock = mock_provider::start().await.unwrap();
+    let base = mock.fault_url("label=raw1");
+    let client = cached_client(Cache::in_memory(10));
+    let raw = client
+        .completion_raw(common::chat(&base).temperature(0.0))
+        .await
+        .unwrap();
+    let direct = reqwest::Client::new()
+        .post(format!("{base}/chat/completions"))
+        .json(&serde_json::json!({"model": "mock-model", "messages": [{"role": "user", "content": "Say hello"}]}))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(raw.body(), &direct, "the mock's own bytes");
+    assert!(raw.usage().is_some_and(|u| u.completion_tokens > 0));
+    assert!(!raw.meta().cache_hit);
+    // The typed call reads what the raw call stored, and the other way round.
+    let typed = client
+        .completion(common::chat(&base).temperature(0.0))
+        .await
+        .unwrap();
+    assert!(typed.cache_hit());
+    assert_eq!(typed, {
+        let mut parsed = raw.parse().unwrap();
+        parsed.meta = typed.meta.clone();
+        parsed
+    });
+    let again = client
+        .completion_raw(common::chat(&base).temperature(0.0))
+        .await
+        .unwrap();
+    assert!(again.meta().cache_hit);
+    assert_eq!(again.cost(), Some(Decimal::ZERO));
+    assert_eq!(again.parse().unwrap().content(), typed.content());
+    assert_eq!(
+        mock.attempts("label=raw1"),
+        2,
+        "the direct call and the first raw call"
+    );
+}

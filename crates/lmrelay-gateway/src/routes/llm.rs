@@ -129,16 +129,30 @@ fn add_rate_headers(response: &mut Response, call: &Call) {
     }
 }
 
-/// A JSON answer with the call's headers.
-fn json_response<T: Serialize>(value: &T, info: &CallInfo, call: &Call) -> Response {
-    // One buffer sized for a typical reply, and a header map sized once for
-    // all of ours (axum's `Json` grows both as it goes).
+/// `value` as JSON, in one buffer sized for a typical reply (axum's `Json`
+/// grows it as it goes).
+fn to_json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Bytes> {
     let mut body = Vec::with_capacity(1024);
-    if serde_json::to_writer(&mut body, value).is_err() {
-        // axum's answer to a value that cannot be JSON: a 500 naming why.
-        return axum::Json(value).into_response();
-    }
+    serde_json::to_writer(&mut body, value)?;
+    Ok(Bytes::from(body))
+}
+
+/// A JSON answer with the call's headers.
+fn json_response(body: serde_json::Result<Bytes>, info: &CallInfo, call: &Call) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        // What axum's `Json` answers to a value that cannot be JSON: a 500
+        // naming why.
+        Err(err) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the reply could not be written as JSON: {err}"),
+            )
+                .into_response();
+        }
+    };
     let mut response = Response::new(Body::from(body));
+    // A header map sized once for all of ours.
     let headers = response.headers_mut();
     headers.reserve(16);
     headers.insert(
@@ -175,6 +189,23 @@ trait Answer: Serialize {
     fn usage(&self) -> Option<lmrelay_types::Usage>;
     /// Whether it came from the response cache.
     fn cached(&self) -> bool;
+    /// The body to send.
+    fn json(&self) -> serde_json::Result<Bytes> {
+        to_json(self)
+    }
+}
+
+/// A chat reply passed through as the upstream's bytes when it could be kept.
+impl Answer for lmrelay::RawChatCompletion {
+    fn usage(&self) -> Option<lmrelay_types::Usage> {
+        lmrelay::RawChatCompletion::usage(self).cloned()
+    }
+    fn cached(&self) -> bool {
+        self.meta().cache_hit
+    }
+    fn json(&self) -> serde_json::Result<Bytes> {
+        Ok(self.body().clone())
+    }
 }
 
 impl Answer for lmrelay_types::ChatCompletionResponse {
@@ -216,7 +247,8 @@ fn finish_json<T: Answer>(
     finish(call, served, |served, call| {
         let usage = served.value.usage();
         let outcome = Outcome::of(served, usage.as_ref(), served.value.cached());
-        let response = json_response(&served.value, &info(served, call, Some(outcome.cost)), call);
+        let info = info(served, call, Some(outcome.cost));
+        let response = json_response(served.value.json(), &info, call);
         (response, outcome)
     })
 }
@@ -242,8 +274,10 @@ pub async fn chat(
     if body.stream == Some(true) {
         return Box::pin(chat_stream(state, body, call, credentials)).await;
     }
+    // The reply is forwarded as the upstream's bytes when it can be kept
+    // (an OpenAI-compatible deployment's complete chat completion).
     let served = route(&state, &call, &model, &body, false, &credentials, |c, r| {
-        c.completion(r)
+        c.completion_raw(r)
     })
     .await;
     finish_json(call, served)
@@ -486,7 +520,8 @@ async fn anthropic_answer(
                 served.value.cache_hit(),
             );
             let answer = crate::messages::to_anthropic(&served.value, &model_name);
-            let response = json_response(&answer, &info(served, call, Some(outcome.cost)), call);
+            let info = info(served, call, Some(outcome.cost));
+            let response = json_response(to_json(&answer), &info, call);
             (response, outcome)
         });
     }

@@ -13,6 +13,7 @@ pub use errors::{classify, map_error};
 pub use request::{
     chat_request, chat_request_unchecked, embedding_request, text_request, to_object,
 };
+pub(crate) use response::mentions_error;
 pub use response::{StreamItem, json_body_as_chunks, parse_chunk, parse_json, response_as_chunks};
 
 use lmrelay_types::ChatCompletionResponse;

@@ -166,7 +166,7 @@ pub fn parse_chunk(target: &Target, event: &SseEvent) -> Result<StreamItem> {
 /// Whether `body` contains the key `"error"` anywhere (a cheap test that
 /// lets bodies without one skip the `Value` pass). The searcher is built
 /// once: building it cost more than searching a streamed chunk.
-fn mentions_error(body: &[u8]) -> bool {
+pub(crate) fn mentions_error(body: &[u8]) -> bool {
     static ERROR_KEY: LazyLock<memchr::memmem::Finder<'static>> =
         LazyLock::new(|| memchr::memmem::Finder::new(b"\"error\""));
     ERROR_KEY.find(body).is_some()

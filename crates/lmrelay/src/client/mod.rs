@@ -18,12 +18,12 @@ use crate::cache::{Cache, cache_key};
 use crate::cost::Priced;
 use crate::error::{ErrorKind, Result};
 use crate::mock;
-use crate::providers::adapter::{Adapter, MapErrorFn, adapter_for};
-use crate::providers::openai_compat::{self, parse_json};
+use crate::providers::adapter::{Adapter, MapErrorFn};
+use crate::providers::openai_compat;
 use crate::providers::{Target, resolve};
+use crate::raw::RawChatCompletion;
 use crate::request::{
-    CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback, MockResponse, Request,
-    TextRequest,
+    CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback, Request, TextRequest,
 };
 use crate::retry::RetryPolicy;
 use crate::secret::ApiKey;
@@ -33,76 +33,9 @@ use crate::structured::{
 };
 use crate::transport::{self, WireRequest, deadline_error, read_body};
 
-/// How one endpoint is spoken to a target: build the request, read the
-/// body, map a failure status (adapter functions, chosen per target).
-struct Route<B, T> {
-    build: fn(&Target, &B, &CallOptions) -> Result<WireRequest>,
-    parse: fn(&Target, &[u8]) -> Result<T>,
-    map_error: MapErrorFn,
-}
+mod routes;
 
-/// The adapter that speaks a target's chat protocol.
-fn chat_adapter(target: &Target) -> Result<&'static Adapter> {
-    adapter_for(target.provider.protocol).ok_or_else(|| {
-        target.error(
-            ErrorKind::BadRequest,
-            format!(
-                "provider '{}' speaks its own protocol, which this version of lmrelay does not \
-                 translate yet; call it through an OpenAI-compatible endpoint meanwhile (see {})",
-                target.provider.prefix, target.provider.docs
-            ),
-        )
-    })
-}
-
-const CHAT: Route<lmrelay_types::ChatCompletionRequest, ChatCompletionResponse> = Route {
-    build: |t, b, o| (chat_adapter(t)?.chat_request)(t, b, o, false),
-    parse: |t, bytes| (chat_adapter(t)?.parse_chat)(t, bytes),
-    map_error: |t, status, headers, body| match chat_adapter(t) {
-        Ok(adapter) => (adapter.map_error)(t, status, headers, body),
-        Err(err) => err,
-    },
-};
-
-/// Azure's error mapping (content filter) for Azure targets, OpenAI's for the rest.
-fn deployment_or_openai_error(
-    target: &Target,
-    status: u16,
-    headers: &reqwest::header::HeaderMap,
-    body: &str,
-) -> crate::Error {
-    if target.provider.protocol == crate::providers::Protocol::Azure {
-        crate::providers::azure::map_error(target, status, headers, body)
-    } else {
-        openai_compat::map_error(target, status, headers, body)
-    }
-}
-
-const TEXT: Route<lmrelay_types::TextCompletionRequest, TextCompletionResponse> = Route {
-    build: |t, b, o| {
-        if t.provider.protocol == crate::providers::Protocol::Azure {
-            return crate::providers::azure::text_request(t, b, o);
-        }
-        ensure_openai(t)?;
-        openai_compat::text_request(t, b, o)
-    },
-    parse: parse_json,
-    map_error: deployment_or_openai_error,
-};
-
-const EMBEDDINGS: Route<lmrelay_types::EmbeddingRequest, EmbeddingResponse> = Route {
-    build: |t, b, o| {
-        if t.provider.protocol == crate::providers::Protocol::Azure {
-            return crate::providers::azure::embedding_request(t, b, o);
-        }
-        ensure_openai(t)?;
-        openai_compat::embedding_request(t, b, o)
-    },
-    parse: parse_json,
-    map_error: deployment_or_openai_error,
-};
-/// Builds the answer to a `mock_response`.
-type MockFn<T> = fn(&Target, &str, &MockResponse) -> Result<T>;
+use routes::{CHAT, EMBEDDINGS, MockFn, RAW_CHAT, Route, TEXT, chat_adapter};
 
 /// Default connect timeout.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -309,6 +242,50 @@ impl Client {
                     });
                 }
             }
+        }
+    }
+
+    /// A chat completion kept as the JSON bytes the provider sent, with its
+    /// usage and cost read (see [`RawChatCompletion`]): for callers that
+    /// forward the reply rather than read it, such as the gateway. Retries,
+    /// fallbacks, cache, budget and validation work as in
+    /// [`Client::completion`]; a reply that is not an OpenAI-protocol chat
+    /// completion with a complete head is parsed and written out again.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would keep a second copy of the request in its future"
+    )]
+    pub fn completion_raw(
+        &self,
+        request: ChatRequest,
+    ) -> impl Future<Output = Result<RawChatCompletion>> + '_ {
+        async move {
+            let validate = request.options.max_repairs > 0
+                || request
+                    .options
+                    .validate_json_schema
+                    .unwrap_or(self.validate_json_schema);
+            if validate && request.body.response_format.is_some() {
+                // The checked path reads the reply; it is rare, so it keeps
+                // its typed answer and writes it out.
+                let response = Box::pin(self.completion(request)).await?;
+                return RawChatCompletion::from_typed(&response).map_err(|err| {
+                    crate::Error::new(
+                        ErrorKind::APIError,
+                        format!("the reply could not be written as JSON: {err}"),
+                    )
+                });
+            }
+            self.unary("chat", request, RAW_CHAT, |target, model, canned| {
+                let response = mock::chat(target, model, canned)?;
+                RawChatCompletion::from_typed(&response).map_err(|err| {
+                    target.error(
+                        ErrorKind::APIError,
+                        format!("the mock reply could not be written as JSON: {err}"),
+                    )
+                })
+            })
+            .await
         }
     }
 
@@ -689,19 +666,4 @@ fn store_stream(
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
         runtime.spawn(async move { cache.store(&key, value, &control).await });
     }
-}
-
-/// Only OpenAI-compatible providers are translated by this module.
-fn ensure_openai(target: &Target) -> Result<()> {
-    if target.provider.is_openai_compatible() {
-        return Ok(());
-    }
-    Err(target.error(
-        ErrorKind::BadRequest,
-        format!(
-            "provider '{}' speaks its own protocol, which this version of lmrelay does not \
-             translate yet; call it through an OpenAI-compatible endpoint meanwhile (see {})",
-            target.provider.prefix, target.provider.docs
-        ),
-    ))
 }

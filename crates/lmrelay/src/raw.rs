@@ -1,0 +1,270 @@
+//! A chat completion kept as the bytes the provider sent, for callers that
+//! only forward it (the gateway): the reply is checked and its usage read,
+//! but it is not rebuilt field by field and written again.
+//!
+//! Only an OpenAI-protocol reply with the complete head of a chat
+//! completion (`id`, `object`, `created`, `model` and a `choices` list of
+//! objects) is kept as sent; anything else is parsed into
+//! [`ChatCompletionResponse`] and written out again, exactly as
+//! [`crate::Client::completion`] would answer it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use lmrelay_types::{ChatCompletionResponse, ResponseMeta, Usage};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::cost::Priced;
+
+/// A chat completion as JSON bytes, with the usage read from it and the
+/// SDK's meta (cost, provider, cache hit). See [`crate::Client::completion_raw`].
+#[derive(Debug, Clone)]
+pub struct RawChatCompletion {
+    body: Bytes,
+    usage: Option<Usage>,
+    meta: ResponseMeta,
+}
+
+impl RawChatCompletion {
+    /// The reply's JSON, as the provider sent it when it could be kept.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The reply's token usage, when it reported one.
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
+    }
+
+    /// Cost, cache hit and provider, filled by the SDK.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
+    /// The cost in USD, when the model's price is known.
+    pub fn cost(&self) -> Option<rust_decimal::Decimal> {
+        self.meta.cost
+    }
+
+    /// The reply as a typed response (with the same meta).
+    pub fn parse(&self) -> serde_json::Result<ChatCompletionResponse> {
+        let mut response: ChatCompletionResponse = lmrelay_types::from_json_bytes(&self.body)?;
+        response.meta = self.meta.clone();
+        Ok(response)
+    }
+
+    /// Writes a typed response out as JSON, keeping its usage and meta.
+    pub fn from_typed(response: &ChatCompletionResponse) -> serde_json::Result<Self> {
+        let mut body = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut body, response)?;
+        Ok(Self {
+            body: Bytes::from(body),
+            usage: response.usage.clone(),
+            meta: response.meta.clone(),
+        })
+    }
+
+    /// Keeps `body` as it is when it has the complete head of a chat
+    /// completion; `None` when it does not (or is not JSON), and the caller
+    /// takes the typed path, which fills in or names what is missing.
+    pub fn keep(body: Bytes) -> Option<Self> {
+        let head: Head = lmrelay_types::from_json_bytes(&body).ok()?;
+        if !(head.id && head.object && head.created && head.model && head.choices) {
+            return None;
+        }
+        Some(Self {
+            body,
+            usage: head.usage,
+            meta: ResponseMeta::default(),
+        })
+    }
+}
+
+impl Priced for RawChatCompletion {
+    fn meta_mut(&mut self) -> &mut ResponseMeta {
+        &mut self.meta
+    }
+    fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+    fn usage_to_price(&self) -> Option<Cow<'_, Usage>> {
+        self.usage.as_ref().map(Cow::Borrowed)
+    }
+}
+
+/// Written as the JSON it holds (the cache stores it this way).
+impl Serialize for RawChatCompletion {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let value: &serde_json::value::RawValue =
+            serde_json::from_slice(&self.body).map_err(serde::ser::Error::custom)?;
+        value.serialize(serializer)
+    }
+}
+
+/// Read from any chat completion's JSON (the cache's stored answers): kept
+/// as it is when its head is complete, else normalized through the typed
+/// response.
+impl<'de> Deserialize<'de> for RawChatCompletion {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let body = Bytes::from(serde_json::to_vec(&value).map_err(de::Error::custom)?);
+        if let Some(kept) = Self::keep(body) {
+            return Ok(kept);
+        }
+        let typed: ChatCompletionResponse =
+            serde_json::from_value(value).map_err(de::Error::custom)?;
+        Self::from_typed(&typed).map_err(de::Error::custom)
+    }
+}
+
+/// What the pass-through needs to know of a reply: which head fields it has
+/// with the right JSON type, and its usage. Nothing else is allocated.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(default, deserialize_with = "is_str")]
+    id: bool,
+    #[serde(default, deserialize_with = "is_str")]
+    object: bool,
+    #[serde(default, deserialize_with = "is_u64")]
+    created: bool,
+    #[serde(default, deserialize_with = "is_str")]
+    model: bool,
+    #[serde(default, deserialize_with = "is_list_of_objects")]
+    choices: bool,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+/// A visitor that accepts one JSON shape and reads it without allocating.
+struct Shape(&'static str);
+
+impl<'de> Visitor<'de> for Shape {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        self.accept("a string")
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        self.accept("an unsigned integer")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        if self.0 != "a list of objects" {
+            return Err(de::Error::invalid_type(de::Unexpected::Seq, &self));
+        }
+        while seq.next_element::<Object>()?.is_some() {}
+        Ok(true)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        if self.0 != "an object" {
+            return Err(de::Error::invalid_type(de::Unexpected::Map, &self));
+        }
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(true)
+    }
+}
+
+impl Shape {
+    fn accept<E: de::Error>(self, found: &'static str) -> Result<bool, E> {
+        if self.0 == found {
+            Ok(true)
+        } else {
+            Err(E::custom(format_args!(
+                "expected {}, found {found}",
+                self.0
+            )))
+        }
+    }
+}
+
+/// A JSON object, read and dropped.
+struct Object;
+
+impl<'de> Deserialize<'de> for Object {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(Shape("an object"))?;
+        Ok(Object)
+    }
+}
+
+fn is_str<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    deserializer.deserialize_str(Shape("a string"))
+}
+
+fn is_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    deserializer.deserialize_u64(Shape("an unsigned integer"))
+}
+
+fn is_list_of_objects<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    deserializer.deserialize_seq(Shape("a list of objects"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"{"id":"c-1","object":"chat.completion","created":1700000000,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"h\u00e9"},"finish_reason":"stop","logprobs":null}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5},"system_fingerprint":null,"timings":{"x":1.50}}"#;
+
+    #[test]
+    fn complete_reply_is_kept_byte_for_byte_with_its_usage() {
+        let kept = RawChatCompletion::keep(Bytes::from_static(FULL.as_bytes())).unwrap();
+        assert_eq!(kept.body().as_ref(), FULL.as_bytes());
+        let usage = kept.usage().unwrap();
+        assert_eq!((usage.prompt_tokens, usage.completion_tokens), (3, 2));
+        assert_eq!(kept.parse().unwrap().content(), Some("hé"));
+    }
+
+    #[test]
+    fn incomplete_or_mistyped_heads_are_not_kept() {
+        let cases = [
+            r#"{"object":"chat.completion","created":1,"model":"m","choices":[]}"#,
+            r#"{"id":"a","created":1,"model":"m","choices":[]}"#,
+            r#"{"id":"a","object":"chat.completion","model":"m","choices":[]}"#,
+            r#"{"id":"a","object":"chat.completion","created":1,"choices":[]}"#,
+            r#"{"id":"a","object":"chat.completion","created":1,"model":"m"}"#,
+            r#"{"id":7,"object":"chat.completion","created":1,"model":"m","choices":[]}"#,
+            r#"{"id":"a","object":"chat.completion","created":-1,"model":"m","choices":[]}"#,
+            r#"{"id":"a","object":"chat.completion","created":1.5,"model":"m","choices":[]}"#,
+            r#"{"id":"a","object":"chat.completion","created":1,"model":null,"choices":[]}"#,
+            r#"{"id":"a","object":"chat.completion","created":1,"model":"m","choices":{}}"#,
+            r#"{"id":"a","object":"chat.completion","created":1,"model":"m","choices":[1]}"#,
+            r#"{"id":"a","object":"chat.completion","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":"x"}}"#,
+            r#"{"id":"a","object":"chat.completion","created":1,"model":"m","choices":[]"#,
+            "not json",
+        ];
+        for case in cases {
+            assert!(
+                RawChatCompletion::keep(Bytes::from_static(case.as_bytes())).is_none(),
+                "kept {case}"
+            );
+        }
+        let invalid_utf8 =
+            b"{\"id\":\"\xff\",\"object\":\"o\",\"created\":1,\"model\":\"m\",\"choices\":[]}";
+        assert!(RawChatCompletion::keep(Bytes::from_static(invalid_utf8)).is_none());
+    }
+
+    #[test]
+    fn serde_round_trip_keeps_the_reply() {
+        let kept = RawChatCompletion::keep(Bytes::from_static(FULL.as_bytes())).unwrap();
+        let value = serde_json::to_value(&kept).unwrap();
+        assert_eq!(
+            value,
+            serde_json::from_str::<serde_json::Value>(FULL).unwrap()
+        );
+        let back: RawChatCompletion = serde_json::from_value(value).unwrap();
+        assert_eq!(back.parse().unwrap(), kept.parse().unwrap());
+        assert_eq!(back.usage(), kept.usage());
+    }
+
+    #[test]
+    fn incomplete_reply_read_from_json_is_normalized_like_the_typed_path() {
+        let value = serde_json::json!({"choices": [], "model": "m"});
+        let raw: RawChatCompletion = serde_json::from_value(value.clone()).unwrap();
+        let typed: ChatCompletionResponse = serde_json::from_value(value).unwrap();
+        assert_eq!(raw.body().as_ref(), serde_json::to_vec(&typed).unwrap());
+    }
+}
