@@ -2,6 +2,7 @@
 
 #![expect(clippy::print_stderr, reason = "a binary reports errors on stderr")]
 
+mod alloc;
 mod chat;
 mod cost;
 mod exit;
@@ -15,9 +16,10 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc instead of glibc's malloc: about 14% fewer instructions per
 /// gateway request, and less memory with lazy arena commit (set at build
-/// time in `.cargo/config.toml`; measurements in BENCHMARKS.md).
+/// time in `.cargo/config.toml`; measurements in BENCHMARKS.md). Called
+/// through its plain entry points where they suffice (see `alloc.rs`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: alloc::Allocator = alloc::Allocator;
 
 /// One OpenAI-shaped interface to every LLM provider, local or cloud.
 #[derive(Debug, Parser)]
