@@ -30,14 +30,14 @@ pub use lmrelay_types::{
     Role, TextCompletionResponse, Usage,
 };
 pub use models::{ModelInfo, get_model_info};
-pub use raw::RawChatCompletion;
+pub use raw::{RawChatCompletion, RawChunk};
 pub use request::{
     AwsOptions, CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback,
     MockResponse, Request, TextRequest, VertexOptions,
 };
 pub use rust_decimal::Decimal;
 pub use secret::ApiKey;
-pub use stream::ChatStream;
+pub use stream::{ChatStream, StreamChunk};
 pub use structured::Parsed;
 
 static DEFAULT_CLIENT: LazyLock<Result<Client, String>> =

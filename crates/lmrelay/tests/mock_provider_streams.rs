@@ -255,3 +255,76 @@ async fn mock_server_ignoring_stream_true_still_streams() {
     assert_eq!(response.content(), Some("Hello from the mock provider."));
     assert_eq!(response.choices[0].finish_reason.as_deref(), Some("stop"));
 }
+
+#[tokio::test]
+async fn mock_raw_stream_keeps_each_chunk_and_breaks_like_the_typed_one() {
+    let mock = mock_provider::start().await.unwrap();
+    let client = fast_client();
+    let url = mock.fault_url("label=raw");
+    let raw: Vec<lmrelay::RawChunk> = client
+        .completion_stream_raw(chat(&url).include_usage(true))
+        .await
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    let direct = reqwest::Client::new()
+        .post(format!("{url}/chat/completions"))
+        .json(&serde_json::json!({"model": "mock-model", "stream": true,
+            "stream_options": {"include_usage": true},
+            "messages": [{"role": "user", "content": "Say hello"}]}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sent: Vec<&str> = direct
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter(|data| *data != "[DONE]")
+        .collect();
+    let kept: Vec<&str> = raw.iter().map(lmrelay::RawChunk::json).collect();
+    assert_eq!(kept, sent, "the mock's own chunks");
+    assert!(raw.last().unwrap().usage().is_some());
+    let typed: Vec<_> = client
+        .completion_stream(chat(&url).include_usage(true))
+        .await
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    let parsed: Vec<_> = raw.iter().map(|c| c.parse().unwrap()).collect();
+    assert_eq!(parsed, typed);
+
+    for (spec, kind) in [
+        ("cut_after=2", ErrorKind::APIConnection),
+        ("abort_after=2", ErrorKind::APIConnection),
+        ("midstream_error=2", ErrorKind::InternalServer),
+        ("repeat=120", ErrorKind::InternalServer),
+        ("malformed", ErrorKind::APIError),
+    ] {
+        let items: Vec<_> = client
+            .completion_stream_raw(chat(&mock.fault_url(spec)))
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        let err = items.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(err.kind(), kind, "{spec}: {err}");
+    }
+    let served_as_json: Vec<_> = client
+        .completion_stream_raw(chat(&mock.fault_url("stream_as_json")))
+        .await
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(
+        served_as_json[0].parse().unwrap().choices[0]
+            .delta
+            .content
+            .as_deref(),
+        Some("Hello from the mock provider.")
+    );
+}

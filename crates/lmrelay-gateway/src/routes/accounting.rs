@@ -10,8 +10,9 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures::Stream;
+use lmrelay::StreamChunk;
 use lmrelay::cost::TokenUsage;
-use lmrelay_types::{ChatCompletionChunk, Usage};
+use lmrelay_types::Usage;
 use rust_decimal::Decimal;
 
 use crate::keys::auth::Caller;
@@ -401,22 +402,23 @@ impl<S> Metered<S> {
     }
 }
 
-impl<S> Stream for Metered<S>
+impl<S, C> Stream for Metered<S>
 where
-    S: Stream<Item = lmrelay::Result<ChatCompletionChunk>> + Unpin,
+    S: Stream<Item = lmrelay::Result<C>> + Unpin,
+    C: StreamChunk,
 {
-    type Item = lmrelay::Result<ChatCompletionChunk>;
+    type Item = lmrelay::Result<C>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
             match Pin::new(&mut self.inner).poll_next(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
-                    if let Some(usage) = &chunk.usage {
+                    if let Some(usage) = chunk.usage() {
                         self.usage = Some(usage.clone());
                     }
-                    if !chunk.choices.is_empty() {
+                    if chunk.has_choices() {
                         self.chunks += 1;
-                    } else if chunk.usage.is_some() && !self.client_wants_usage {
+                    } else if chunk.usage().is_some() && !self.client_wants_usage {
                         // The usage chunk lmrelay asked for itself.
                         continue;
                     }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use futures::future::Either;
 use lmrelay::budget::Estimate;
-use lmrelay::{ChatStream, Request};
+use lmrelay::{ChatStream, RawChunk, Request, StreamChunk};
 use lmrelay_types::{
     ChatCompletionChunk, ChatCompletionRequest, EmbeddingRequest, StreamOptions,
     TextCompletionRequest,
@@ -285,9 +285,9 @@ pub async fn chat(
 
 /// Reads a stream's first item, so an attempt that fails before any byte
 /// reaches the client counts as a failed attempt (and may fall back).
-pub async fn first_chunk(
-    mut stream: ChatStream,
-) -> lmrelay::Result<(Option<ChatCompletionChunk>, ChatStream)> {
+pub async fn first_chunk<C: StreamChunk>(
+    mut stream: ChatStream<C>,
+) -> lmrelay::Result<(Option<C>, ChatStream<C>)> {
     match stream.next().await {
         Some(Ok(chunk)) => Ok((Some(chunk), stream)),
         Some(Err(err)) => Err(err),
@@ -309,16 +309,44 @@ fn with_usage(mut body: ChatCompletionRequest) -> (ChatCompletionRequest, bool) 
     (body, wanted)
 }
 
-type ChunkStream =
-    std::pin::Pin<Box<dyn futures::Stream<Item = lmrelay::Result<ChatCompletionChunk>> + Send>>;
+type ChunkStream<C> = std::pin::Pin<Box<dyn futures::Stream<Item = lmrelay::Result<C>> + Send>>;
+
+/// A kind of stream chunk the gateway can ask the SDK for: typed chunks
+/// (which `/v1/messages` translates) or chunks kept as the upstream's JSON
+/// (which `/v1/chat/completions` forwards).
+trait OpenStream: StreamChunk {
+    /// Opens the stream.
+    fn open(
+        client: &lmrelay::Client,
+        request: Request<ChatCompletionRequest>,
+    ) -> impl Future<Output = lmrelay::Result<ChatStream<Self>>> + Send + '_;
+}
+
+impl OpenStream for ChatCompletionChunk {
+    fn open(
+        client: &lmrelay::Client,
+        request: Request<ChatCompletionRequest>,
+    ) -> impl Future<Output = lmrelay::Result<ChatStream<Self>>> + Send + '_ {
+        client.completion_stream(request)
+    }
+}
+
+impl OpenStream for RawChunk {
+    fn open(
+        client: &lmrelay::Client,
+        request: Request<ChatCompletionRequest>,
+    ) -> impl Future<Output = lmrelay::Result<ChatStream<Self>>> + Send + '_ {
+        client.completion_stream_raw(request)
+    }
+}
 
 /// Serves a streamed chat call; returns the metered chunks and the headers.
-async fn stream_call(
+async fn stream_call<C: OpenStream>(
     state: &Arc<AppState>,
     body: ChatCompletionRequest,
     call: Call,
     credentials: &ClientCredentials,
-) -> Result<(Metered<ChunkStream>, CallInfo), GatewayError> {
+) -> Result<(Metered<ChunkStream<C>>, CallInfo), GatewayError> {
     let (body, client_wants_usage) = with_usage(body);
     let model = body.model.clone();
     let served = route(
@@ -328,7 +356,7 @@ async fn stream_call(
         &body,
         true,
         credentials,
-        |c, r| async move { first_chunk(c.completion_stream(r).await?).await },
+        |c, r| async move { first_chunk(C::open(c, r).await?).await },
     )
     .await;
     let served = match served {
@@ -356,7 +384,7 @@ async fn stream_call(
         upstream,
     };
     let cache_hit = stream.cache_hit();
-    let chunks: ChunkStream = Box::pin(futures::stream::iter(first.map(Ok)).chain(stream));
+    let chunks: ChunkStream<C> = Box::pin(futures::stream::iter(first.map(Ok)).chain(stream));
     Ok((
         Metered::new(chunks, call, &meta, client_wants_usage, cache_hit),
         info,
@@ -370,7 +398,9 @@ async fn chat_stream(
     credentials: ClientCredentials,
 ) -> Result<Response, GatewayError> {
     let rate: Vec<(&'static str, String)> = call.rate_headers().to_vec();
-    let (metered, info) = stream_call(&state, body, call, &credentials).await?;
+    // Chunks are forwarded as the upstream's JSON when they can be kept (an
+    // OpenAI-compatible deployment's complete chunks).
+    let (metered, info) = stream_call::<RawChunk>(&state, body, call, &credentials).await?;
     // Errors after the first chunk become an error frame: the status is sent.
     let frames = metered
         .map(|item| {
@@ -393,14 +423,12 @@ async fn chat_stream(
     Ok(response)
 }
 
-/// `data: {json}\n\n`, written once into a buffer sized for a typical chunk.
-fn sse_frame(chunk: &ChatCompletionChunk) -> Bytes {
-    let mut frame = Vec::with_capacity(320);
+/// `data: {json}\n\n`, written once into a buffer of the right size.
+fn sse_frame(chunk: &RawChunk) -> Bytes {
+    let json = chunk.json().as_bytes();
+    let mut frame = Vec::with_capacity(json.len() + 8);
     frame.extend_from_slice(b"data: ");
-    if serde_json::to_writer(&mut frame, chunk).is_err() {
-        frame.truncate(6);
-        frame.extend_from_slice(b"{}");
-    }
+    frame.extend_from_slice(json);
     frame.extend_from_slice(b"\n\n");
     Bytes::from(frame)
 }
@@ -525,7 +553,8 @@ async fn anthropic_answer(
             (response, outcome)
         });
     }
-    let (metered, info) = stream_call(state, openai, call, &credentials).await?;
+    let (metered, info) =
+        stream_call::<ChatCompletionChunk>(state, openai, call, &credentials).await?;
     let name = model_name.clone();
     let frames = futures::stream::unfold(
         (

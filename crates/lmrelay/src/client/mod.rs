@@ -21,13 +21,13 @@ use crate::mock;
 use crate::providers::adapter::{Adapter, MapErrorFn};
 use crate::providers::openai_compat;
 use crate::providers::{Target, resolve};
-use crate::raw::RawChatCompletion;
+use crate::raw::{RawChatCompletion, RawChunk};
 use crate::request::{
     CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback, Request, TextRequest,
 };
 use crate::retry::RetryPolicy;
 use crate::secret::ApiKey;
-use crate::stream::{ChatStream, ChunkReader};
+use crate::stream::{ChatStream, ChunkReader, StreamChunk};
 use crate::structured::{
     self, Parsed, SchemaCheck, first_text, repair_prompt, schema_for, structured_request,
 };
@@ -297,14 +297,37 @@ impl Client {
     /// first chunk has arrived; after that, a failure ends the stream. With a
     /// cache, a hit is replayed as a stream and a stream that ends cleanly is
     /// stored.
-    #[expect(
-        clippy::manual_async_fn,
-        reason = "an async fn would keep a second copy of the request in its future"
-    )]
     pub fn completion_stream(
         &self,
         request: ChatRequest,
     ) -> impl Future<Output = Result<ChatStream>> + '_ {
+        self.stream_of(request)
+    }
+
+    /// A streamed chat completion whose chunks are kept as the JSON the
+    /// provider sent (see [`RawChunk`]): for callers that forward them, such
+    /// as the gateway. Deadlines, retries, fallbacks, the repeated-chunk
+    /// guard and the cache work as in [`Client::completion_stream`]. An
+    /// OpenAI-protocol chunk with the complete head of a
+    /// `chat.completion.chunk` is kept as sent; any other chunk (a
+    /// translated provider's, a cache replay, a mock) is written out from
+    /// its typed form.
+    pub fn completion_stream_raw(
+        &self,
+        request: ChatRequest,
+    ) -> impl Future<Output = Result<ChatStream<RawChunk>>> + '_ {
+        self.stream_of(request)
+    }
+
+    /// A streamed chat completion in chunks of kind `C`.
+    #[expect(
+        clippy::manual_async_fn,
+        reason = "an async fn would keep a second copy of the request in its future"
+    )]
+    fn stream_of<C: StreamChunk>(
+        &self,
+        request: ChatRequest,
+    ) -> impl Future<Output = Result<ChatStream<C>>> + '_ {
         // An async block, as in `completion`; the request is read in place.
         async move {
             let ChatRequest {
@@ -333,9 +356,7 @@ impl Client {
                     cost: Some(Decimal::ZERO),
                     cache_hit: true,
                 };
-                return Ok(
-                    ChatStream::from_chunks(chunks.into_iter().map(Ok).collect()).with_meta(meta),
-                );
+                return Ok(ChatStream::from_typed_chunks(chunks).with_meta(meta));
             }
             let stream = self
                 .run(model, options, |target| async move {
@@ -351,10 +372,7 @@ impl Client {
                             .and_then(|o| o.include_usage)
                             .unwrap_or(false);
                         let chunks = mock::chat_chunks(&target, model, mock, include_usage)?;
-                        return Ok(
-                            ChatStream::from_chunks(chunks.into_iter().map(Ok).collect())
-                                .with_meta(meta),
-                        );
+                        return Ok(ChatStream::from_typed_chunks(chunks).with_meta(meta));
                     }
                     let adapter = chat_adapter(&target)?;
                     let wire = (adapter.chat_request)(&target, body, options, true)?;
@@ -503,7 +521,7 @@ impl Client {
             .map_err(|_| deadline_error(target, &wire.url, "no complete response", limit))?
     }
 
-    async fn open_stream(
+    async fn open_stream<C: StreamChunk>(
         &self,
         target: Target,
         wire: WireRequest,
@@ -511,7 +529,7 @@ impl Client {
         adapter: &Adapter,
         model: &str,
         include_usage: bool,
-    ) -> Result<ChatStream> {
+    ) -> Result<ChatStream<C>> {
         let map_error = adapter.map_error;
         let base = self.attempt_timeout(options);
         let first_wait = options.first_chunk_timeout.unwrap_or(base);
@@ -536,9 +554,7 @@ impl Client {
                     deadline_error(&target, &wire.url, "no complete response", first_wait)
                 })??;
             let chunks = openai_compat::response_as_chunks((adapter.parse_chat)(&target, &body)?);
-            return Ok(ChatStream::from_chunks(
-                chunks.into_iter().map(Ok).collect(),
-            ));
+            return Ok(ChatStream::from_typed_chunks(chunks));
         }
         let mut reader = ChunkReader::new(
             target.clone(),
@@ -647,15 +663,18 @@ impl Client {
 
 /// Assembles a finished stream's chunks and stores the response (in the
 /// background: the reader of the stream never waits for the cache).
-fn store_stream(
+fn store_stream<C: StreamChunk>(
     cache: Cache,
     key: String,
     control: crate::cache::CacheControl,
-    chunks: Vec<lmrelay_types::ChatCompletionChunk>,
+    chunks: Vec<C>,
 ) {
     let mut builder = crate::stream::ChunkBuilder::default();
-    for chunk in &chunks {
-        builder.push(chunk);
+    for chunk in chunks {
+        let Some(chunk) = chunk.into_typed() else {
+            return;
+        };
+        builder.push(&chunk);
     }
     let Ok(response) = builder.finish() else {
         return;

@@ -201,11 +201,17 @@ impl RepeatGuard {
 
     /// Checks the next chunk.
     pub fn check(&mut self, chunk: &ChatCompletionChunk) -> Result<()> {
-        let Some(content) = chunk
-            .choices
-            .first()
-            .and_then(|c| c.delta.content.as_deref())
-        else {
+        self.check_content(
+            chunk
+                .choices
+                .first()
+                .and_then(|c| c.delta.content.as_deref()),
+        )
+    }
+
+    /// Checks the next chunk by its first choice's text.
+    pub fn check_content(&mut self, content: Option<&str>) -> Result<()> {
+        let Some(content) = content else {
             return Ok(());
         };
         if content.chars().count() <= 2 {

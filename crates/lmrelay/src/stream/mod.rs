@@ -26,34 +26,88 @@ use crate::providers::Target;
 use crate::providers::adapter::{Adapter, FrameFormat, StreamTranslator};
 use crate::transport::{ByteStream, HttpResponse, deadline_error, transport_error};
 
+/// What a [`ChatStream`] can carry: typed chunks ([`ChatCompletionChunk`],
+/// the default) or chunks kept as the provider's JSON
+/// ([`crate::RawChunk`]).
+pub trait StreamChunk: Clone + Send + Sized + Unpin + 'static {
+    /// Takes an OpenAI-protocol frame as it is, when this kind of chunk
+    /// keeps frames and this one qualifies; `None` leaves the frame
+    /// untouched for the typed path.
+    fn keep_frame(frame: &mut SseEvent) -> Option<Self>;
+    /// A chunk from the typed path (translated providers, mock, cache).
+    fn from_typed(chunk: ChatCompletionChunk) -> Self;
+    /// The chunk as a typed one (`None` if it cannot be read as one).
+    fn into_typed(self) -> Option<ChatCompletionChunk>;
+    /// Its usage, if it carries one.
+    fn usage(&self) -> Option<&Usage>;
+    /// Calls `f` with each choice's index and whether this chunk ends it.
+    fn for_each_choice(&self, f: impl FnMut(u32, bool));
+    /// The first choice's text, if any.
+    fn first_content(&self) -> Option<&str>;
+    /// Whether it has any choice (the usage chunk has none).
+    fn has_choices(&self) -> bool {
+        let mut any = false;
+        self.for_each_choice(|_, _| any = true);
+        any
+    }
+}
+
+impl StreamChunk for ChatCompletionChunk {
+    fn keep_frame(_: &mut SseEvent) -> Option<Self> {
+        None
+    }
+    fn from_typed(chunk: ChatCompletionChunk) -> Self {
+        chunk
+    }
+    fn into_typed(self) -> Option<ChatCompletionChunk> {
+        Some(self)
+    }
+    fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
+    }
+    fn for_each_choice(&self, mut f: impl FnMut(u32, bool)) {
+        for choice in &self.choices {
+            f(choice.index, choice.finish_reason.is_some());
+        }
+    }
+    fn first_content(&self) -> Option<&str> {
+        self.choices.first()?.delta.content.as_deref()
+    }
+    fn has_choices(&self) -> bool {
+        !self.choices.is_empty()
+    }
+}
+
 /// A stream of chat completion chunks. Ends after the last chunk; a failure
 /// (mid-stream error event, cut connection, deadline) is its last item.
-pub struct ChatStream {
-    inner: BoxStream<'static, Result<ChatCompletionChunk>>,
+pub struct ChatStream<C = ChatCompletionChunk> {
+    inner: BoxStream<'static, Result<C>>,
     meta: ResponseMeta,
     usage: Option<Usage>,
-    tap: Option<StreamTap>,
+    tap: Option<StreamTap<C>>,
 }
 
 /// Called with every chunk of a stream that ended cleanly (the response cache).
-pub(crate) type StreamTap = (
-    Vec<ChatCompletionChunk>,
-    Box<dyn FnOnce(Vec<ChatCompletionChunk>) + Send>,
-);
+pub(crate) type StreamTap<C> = (Vec<C>, Box<dyn FnOnce(Vec<C>) + Send>);
 
-impl std::fmt::Debug for ChatStream {
+impl<C> std::fmt::Debug for ChatStream<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ChatStream")
     }
 }
 
-impl ChatStream {
+impl<C: StreamChunk> ChatStream<C> {
     /// A stream over chunks already at hand (mock responses, tests).
-    pub fn from_chunks(chunks: Vec<Result<ChatCompletionChunk>>) -> Self {
+    pub fn from_chunks(chunks: Vec<Result<C>>) -> Self {
         Self::new(futures::stream::iter(chunks).boxed())
     }
 
-    fn new(inner: BoxStream<'static, Result<ChatCompletionChunk>>) -> Self {
+    /// A stream over typed chunks, in this stream's kind of chunk.
+    pub(crate) fn from_typed_chunks(chunks: Vec<ChatCompletionChunk>) -> Self {
+        Self::from_chunks(chunks.into_iter().map(|c| Ok(C::from_typed(c))).collect())
+    }
+
+    fn new(inner: BoxStream<'static, Result<C>>) -> Self {
         Self {
             inner,
             meta: ResponseMeta::default(),
@@ -69,10 +123,7 @@ impl ChatStream {
     }
 
     /// Hands every chunk to `done` once the stream ends without error.
-    pub(crate) fn with_tap(
-        mut self,
-        done: Box<dyn FnOnce(Vec<ChatCompletionChunk>) + Send>,
-    ) -> Self {
+    pub(crate) fn with_tap(mut self, done: Box<dyn FnOnce(Vec<C>) + Send>) -> Self {
         self.tap = Some((Vec::new(), done));
         self
     }
@@ -94,11 +145,7 @@ impl ChatStream {
         self.meta.cache_hit
     }
 
-    pub(crate) fn from_reader(
-        first: ChatCompletionChunk,
-        reader: ChunkReader,
-        idle: Duration,
-    ) -> Self {
+    pub(crate) fn from_reader(first: C, reader: ChunkReader<C>, idle: Duration) -> Self {
         let head = futures::stream::once(async move { Ok(first) });
         let tail = ChunkTail {
             reader,
@@ -108,7 +155,9 @@ impl ChatStream {
         };
         Self::new(head.chain(tail).boxed())
     }
+}
 
+impl ChatStream {
     /// Reads the whole stream and assembles the response a non-streamed call
     /// would have returned. Fails with the stream's error if it had one.
     pub async fn collect_response(mut self) -> Result<ChatCompletionResponse> {
@@ -125,14 +174,14 @@ impl ChatStream {
     }
 }
 
-impl Stream for ChatStream {
-    type Item = Result<ChatCompletionChunk>;
+impl<C: StreamChunk> Stream for ChatStream<C> {
+    type Item = Result<C>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let item = self.inner.poll_next_unpin(cx);
         match &item {
             Poll::Ready(Some(Ok(chunk))) => {
-                if let Some(usage) = &chunk.usage {
+                if let Some(usage) = chunk.usage() {
                     self.usage = Some(usage.clone());
                 }
                 if let Some((chunks, _)) = &mut self.tap {
@@ -246,14 +295,16 @@ fn data_frame(data: String) -> SseEvent {
 }
 
 /// Reads chunks from a streamed body, with a deadline per chunk.
-pub(crate) struct ChunkReader {
+pub(crate) struct ChunkReader<C = ChatCompletionChunk> {
     target: Target,
     url: String,
     bytes: ByteStream,
     decoder: FrameDecoder,
     translator: Box<dyn StreamTranslator>,
     frames: VecDeque<SseEvent>,
-    ready: VecDeque<ChatCompletionChunk>,
+    ready: VecDeque<C>,
+    /// Whether frames may be kept as they are (OpenAI's protocol only).
+    keep_frames: bool,
     guard: RepeatGuard,
     eof: bool,
     done: bool,
@@ -262,7 +313,7 @@ pub(crate) struct ChunkReader {
     open_choices: BTreeSet<u32>,
 }
 
-impl ChunkReader {
+impl<C: StreamChunk> ChunkReader<C> {
     pub(crate) fn new(
         target: Target,
         url: String,
@@ -272,7 +323,9 @@ impl ChunkReader {
         include_usage: bool,
     ) -> Self {
         let translator = (adapter.new_stream)(&target, model, include_usage);
+        let keep_frames = target.provider.protocol == crate::providers::Protocol::Openai;
         Self {
+            keep_frames,
             target,
             url,
             bytes: response.into_stream(),
@@ -290,11 +343,7 @@ impl ChunkReader {
     }
 
     /// The next chunk, `None` at the end, or the error that ended the stream.
-    pub(crate) async fn next_chunk(
-        &mut self,
-        wait: Duration,
-        what: &str,
-    ) -> Option<Result<ChatCompletionChunk>> {
+    pub(crate) async fn next_chunk(&mut self, wait: Duration, what: &str) -> Option<Result<C>> {
         let deadline = tokio::time::sleep(wait);
         tokio::pin!(deadline);
         std::future::poll_fn(|cx| self.poll_chunk(cx, deadline.as_mut(), wait, what)).await
@@ -308,7 +357,7 @@ impl ChunkReader {
         mut deadline: Pin<&mut Sleep>,
         wait: Duration,
         what: &str,
-    ) -> Poll<Option<Result<ChatCompletionChunk>>> {
+    ) -> Poll<Option<Result<C>>> {
         loop {
             if self.finished {
                 return Poll::Ready(None);
@@ -320,10 +369,17 @@ impl ChunkReader {
                 self.finished = true;
                 return Poll::Ready(None);
             }
-            if let Some(frame) = self.frames.pop_front() {
+            if let Some(mut frame) = self.frames.pop_front() {
+                if self.keep_frames
+                    && let Some(chunk) = C::keep_frame(&mut frame)
+                {
+                    self.ready.push_back(chunk);
+                    continue;
+                }
                 match self.translator.frame(&frame) {
                     Ok(step) => {
-                        self.ready.extend(step.chunks);
+                        self.ready
+                            .extend(step.chunks.into_iter().map(C::from_typed));
                         if step.done {
                             self.done = true;
                             self.frames.clear();
@@ -379,16 +435,17 @@ impl ChunkReader {
         }
     }
 
-    fn accept(&mut self, chunk: ChatCompletionChunk) -> Result<ChatCompletionChunk> {
+    fn accept(&mut self, chunk: C) -> Result<C> {
         self.chunks += 1;
-        for choice in &chunk.choices {
-            if choice.finish_reason.is_some() {
-                self.open_choices.remove(&choice.index);
+        let open = &mut self.open_choices;
+        chunk.for_each_choice(|index, finished| {
+            if finished {
+                open.remove(&index);
             } else {
-                self.open_choices.insert(choice.index);
+                open.insert(index);
             }
-        }
-        if let Err(err) = self.guard.check(&chunk) {
+        });
+        if let Err(err) = self.guard.check_content(chunk.first_content()) {
             let err = err
                 .with_provider(self.target.provider.prefix.clone())
                 .with_model(self.target.model.clone());
@@ -409,16 +466,16 @@ const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 /// The chunks after the first: each wait for the next one has the idle
 /// deadline, on one timer reset per chunk (a stream built with `unfold`
 /// moved the whole reader in and out of a new future for every chunk).
-struct ChunkTail {
-    reader: ChunkReader,
+struct ChunkTail<C> {
+    reader: ChunkReader<C>,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
     /// Whether `deadline` is set for the chunk being waited for.
     armed: bool,
 }
 
-impl Stream for ChunkTail {
-    type Item = Result<ChatCompletionChunk>;
+impl<C: StreamChunk> Stream for ChunkTail<C> {
+    type Item = Result<C>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;

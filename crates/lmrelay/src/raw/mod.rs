@@ -9,14 +9,19 @@
 //! [`crate::Client::completion`] would answer it.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use bytes::Bytes;
 use lmrelay_types::{ChatCompletionResponse, ResponseMeta, Usage};
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::cost::Priced;
+use scan::{Kind, Scanner, first_time};
+
+mod chunk;
+mod scan;
+
+pub use chunk::RawChunk;
 
 /// A chat completion as JSON bytes, with the usage read from it and the
 /// SDK's meta (cost, provider, cache hit). See [`crate::Client::completion_raw`].
@@ -70,13 +75,10 @@ impl RawChatCompletion {
     /// completion; `None` when it does not (or is not JSON), and the caller
     /// takes the typed path, which fills in or names what is missing.
     pub fn keep(body: Bytes) -> Option<Self> {
-        let head: Head = lmrelay_types::from_json_bytes(&body).ok()?;
-        if !(head.id && head.object && head.created && head.model && head.choices) {
-            return None;
-        }
+        let usage = reply_head(std::str::from_utf8(&body).ok()?)?;
         Some(Self {
             body,
-            usage: head.usage,
+            usage,
             meta: ResponseMeta::default(),
         })
     }
@@ -119,88 +121,87 @@ impl<'de> Deserialize<'de> for RawChatCompletion {
     }
 }
 
-/// What the pass-through needs to know of a reply: which head fields it has
-/// with the right JSON type, and its usage. Nothing else is allocated.
-#[derive(Deserialize)]
-struct Head {
-    #[serde(default, deserialize_with = "is_str")]
-    id: bool,
-    #[serde(default, deserialize_with = "is_str")]
-    object: bool,
-    #[serde(default, deserialize_with = "is_u64")]
-    created: bool,
-    #[serde(default, deserialize_with = "is_str")]
-    model: bool,
-    #[serde(default, deserialize_with = "is_list_of_objects")]
-    choices: bool,
-    #[serde(default)]
-    usage: Option<Usage>,
-}
-
-/// A visitor that accepts one JSON shape and reads it without allocating.
-struct Shape(&'static str);
-
-impl<'de> Visitor<'de> for Shape {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(self.0)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
-        self.accept("a string")
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
-        self.accept("an unsigned integer")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        if self.0 != "a list of objects" {
-            return Err(de::Error::invalid_type(de::Unexpected::Seq, &self));
+/// Reads the head of a chat completion: `Some(usage)` when `text` is
+/// valid JSON with an `id`, `object`, `model` (strings), `created` (an
+/// unsigned integer) and `choices` (a list of objects), each once.
+fn reply_head(text: &str) -> Option<Option<Usage>> {
+    let mut scanner = Scanner::new(text);
+    let mut seen = [false; 6];
+    let mut usage = None;
+    scanner.object(|scanner, key, escaped| {
+        if escaped {
+            // A key written with escapes may name a field: serde decides.
+            return None;
         }
-        while seq.next_element::<Object>()?.is_some() {}
-        Ok(true)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        if self.0 != "an object" {
-            return Err(de::Error::invalid_type(de::Unexpected::Map, &self));
+        match key {
+            b"id" => first_time(&mut seen[0]).and_then(|()| scanner.string().map(drop)),
+            b"object" => first_time(&mut seen[1]).and_then(|()| scanner.string().map(drop)),
+            b"created" => first_time(&mut seen[2]).and_then(|()| scanner.unsigned().map(drop)),
+            b"model" => first_time(&mut seen[3]).and_then(|()| scanner.string().map(drop)),
+            b"choices" => {
+                first_time(&mut seen[4])?;
+                scanner.array(|scanner| scanner.object(|scanner, _, _| scanner.value().map(drop)))
+            }
+            b"usage" => {
+                first_time(&mut seen[5])?;
+                usage = read_usage(scanner)?;
+                Some(())
+            }
+            _ => scanner.value().map(drop),
         }
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(true)
-    }
+    })?;
+    scanner.finish()?;
+    seen[..5].iter().all(|&s| s).then_some(usage)
 }
 
-impl Shape {
-    fn accept<E: de::Error>(self, found: &'static str) -> Result<bool, E> {
-        if self.0 == found {
-            Ok(true)
-        } else {
-            Err(E::custom(format_args!(
-                "expected {}, found {found}",
-                self.0
-            )))
+/// A `usage` value: `null`, or an object read as [`Usage`]; `None` for
+/// anything else. An object of the three counts only (llama.cpp's, the
+/// mock's) is read here; any other is read by serde, which keeps the
+/// details and unknown fields.
+fn read_usage(scanner: &mut Scanner<'_>) -> Option<Option<Usage>> {
+    if scanner.null() {
+        return Some(None);
+    }
+    let start = scanner.position();
+    let mut counts = [None; 3];
+    let mut only_counts = true;
+    scanner.object(|scanner, key, escaped| {
+        let slot = match key {
+            b"prompt_tokens" => 0,
+            b"completion_tokens" => 1,
+            b"total_tokens" => 2,
+            _ => {
+                only_counts = false;
+                return scanner.value().map(drop);
+            }
+        };
+        if escaped || counts[slot].is_some() {
+            only_counts = false;
+            return scanner.value().map(drop);
         }
+        match scanner.next_kind()? {
+            Kind::Number => counts[slot] = scanner.unsigned(),
+            _ => {
+                scanner.value()?;
+            }
+        }
+        if counts[slot].is_none() {
+            only_counts = false;
+        }
+        Some(())
+    })?;
+    if only_counts {
+        let [prompt, completion, total] = counts.map(Option::unwrap_or_default);
+        return Some(Some(Usage {
+            prompt_tokens: prompt,
+            completion_tokens: completion,
+            total_tokens: total,
+            ..Usage::default()
+        }));
     }
-}
-
-/// A JSON object, read and dropped.
-struct Object;
-
-impl<'de> Deserialize<'de> for Object {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(Shape("an object"))?;
-        Ok(Object)
-    }
-}
-
-fn is_str<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    deserializer.deserialize_str(Shape("a string"))
-}
-
-fn is_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    deserializer.deserialize_u64(Shape("an unsigned integer"))
-}
-
-fn is_list_of_objects<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    deserializer.deserialize_seq(Shape("a list of objects"))
+    let end = scanner.position();
+    let text = std::str::from_utf8(scanner.slice(start..end)).ok()?;
+    serde_json::from_str(text).ok().map(Some)
 }
 
 #[cfg(test)]
