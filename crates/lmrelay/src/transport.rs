@@ -364,8 +364,20 @@ async fn send_direct(
     let body = wire.body.encode(target)?;
     let mut request = hyper::Request::new(http_body_util::Full::new(body));
     *request.method_mut() = hyper::Method::POST;
+    // The Host header from the URI, as hyper's client writes it (without
+    // the default port); set here, the client does not format it anew for
+    // every request.
+    let host = uri
+        .authority()
+        .and_then(|authority| match authority.port_u16() {
+            Some(80) => HeaderValue::from_str(authority.host()).ok(),
+            _ => HeaderValue::from_str(authority.as_str()).ok(),
+        });
     *request.uri_mut() = uri;
     let headers = request.headers_mut();
+    if let Some(host) = host {
+        headers.insert(reqwest::header::HOST, host);
+    }
     // What reqwest sends by default, so both clients look the same upstream.
     headers.insert(
         reqwest::header::CONTENT_TYPE,
@@ -532,10 +544,18 @@ mod tests {
         let seen = server.requests();
         assert_eq!(seen.len(), 1, "one request per call");
         let (_, request) = seen.into_iter().next().unwrap();
+        let authority = server.base_url().trim_start_matches("http://").to_owned();
+        let hosts: Vec<&str> = request
+            .headers
+            .iter()
+            .filter(|(name, _)| name == "host")
+            .map(|(_, value)| value.as_str())
+            .collect();
+        assert_eq!(hosts, [authority.as_str()], "one Host header, the server's");
         let mut headers: Vec<(String, String)> = request
             .headers
             .into_iter()
-            // The port differs per server.
+            // The port differs per server (checked above).
             .filter(|(name, _)| name != "host")
             .collect();
         headers.sort();

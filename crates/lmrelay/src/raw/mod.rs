@@ -48,15 +48,21 @@ impl RawChatCompletion {
         &self.meta
     }
 
-    /// The cost in USD, when the model's price is known.
+    /// The cost in USD, when the model's price is known: priced when
+    /// asked, from the usage (a caller that prices calls its own way, as
+    /// the gateway, never pays for it).
     pub fn cost(&self) -> Option<rust_decimal::Decimal> {
-        self.meta.cost
+        if self.meta.cost.is_some() {
+            return self.meta.cost;
+        }
+        crate::cost::price_usage(&self.meta, self.usage.as_ref()?)
     }
 
-    /// The reply as a typed response (with the same meta).
+    /// The reply as a typed response (with the same meta, its cost priced).
     pub fn parse(&self) -> serde_json::Result<ChatCompletionResponse> {
         let mut response: ChatCompletionResponse = lmrelay_types::from_json_bytes(&self.body)?;
         response.meta = self.meta.clone();
+        response.meta.cost = self.cost();
         Ok(response)
     }
 
@@ -93,6 +99,15 @@ impl Priced for RawChatCompletion {
     }
     fn usage_to_price(&self) -> Option<Cow<'_, Usage>> {
         self.usage.as_ref().map(Cow::Borrowed)
+    }
+    fn priced_cost(&self) -> Option<rust_decimal::Decimal> {
+        self.cost()
+    }
+    /// Who asked and answered; the cost waits for [`RawChatCompletion::cost`].
+    fn set_meta(&mut self, requested_model: &str, provider: &str) {
+        self.meta.requested_model = Some(requested_model.to_owned());
+        self.meta.provider = Some(provider.to_owned());
+        self.meta.cost = None;
     }
 }
 
