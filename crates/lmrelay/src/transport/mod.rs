@@ -97,14 +97,13 @@ pub fn redacted_headers(headers: &[(String, String)]) -> Vec<(&str, &str)> {
 /// Largest response body read (64 MiB): a bound on memory per call.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
+mod direct;
+
 /// The HTTP client for plain `http://` URLs when no proxy applies: hyper's
-/// own pooled client, without reqwest's layers (redirect and retry
-/// policies, URL re-parsing), which cost as much per call as the rest of a
-/// gateway's request handling.
-type DirectClient = hyper_util::client::legacy::Client<
-    hyper_util::client::legacy::connect::HttpConnector,
-    http_body_util::Full<Bytes>,
->;
+/// HTTP/1.1 connections with a pool of our own (see [`direct`]), without
+/// reqwest's layers (redirect and retry policies, URL re-parsing), which
+/// cost as much per call as the rest of a gateway's request handling.
+use direct::{DirectClient, Endpoint};
 
 /// The HTTP clients of one [`crate::Client`]: hyper's client for `http://`
 /// URLs (local servers, internal gateways), reqwest for `https://` URLs with
@@ -171,9 +170,9 @@ impl HttpClients {
         .map_err(|msg| Error::new(ErrorKind::APIConnection, msg.clone()))
     }
 
-    /// hyper's client, when it can carry `url`: plain `http://` with an
+    /// The direct client, when it can carry `url`: plain `http://` with an
     /// ASCII host and no user info, and no proxy configured.
-    fn direct_for(&self, url: &str) -> Option<(&DirectClient, hyper::Uri)> {
+    fn direct_for(&self, url: &str) -> Option<(&DirectClient, Endpoint)> {
         if self.plain_via_reqwest
             || !url
                 .get(..7)
@@ -181,21 +180,10 @@ impl HttpClients {
         {
             return None;
         }
-        let authority_end = url[7..].find(['/', '?', '#']).map_or(url.len(), |i| i + 7);
-        if url[7..authority_end].contains('@') {
-            return None;
-        }
-        let uri: hyper::Uri = url.parse().ok()?;
-        let client = self.direct.get_or_init(|| {
-            let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            connector.set_nodelay(true);
-            connector.set_connect_timeout(Some(self.connect_timeout));
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .pool_timer(hyper_util::rt::TokioTimer::new())
-                .timer(hyper_util::rt::TokioTimer::new())
-                .build(connector)
-        });
-        Some((client, uri))
+        let client = self
+            .direct
+            .get_or_init(|| DirectClient::new(self.connect_timeout));
+        Some((client, client.endpoint(url)?))
     }
 }
 
@@ -311,7 +299,7 @@ pub(crate) async fn send(
     map_error: fn(&Target, u16, &reqwest::header::HeaderMap, &str) -> Error,
 ) -> Result<HttpResponse> {
     let response = match http.direct_for(&wire.url) {
-        Some((client, uri)) => send_direct(client, uri, target, wire).await?,
+        Some((client, endpoint)) => send_direct(client, &endpoint, target, wire).await?,
         None => send_reqwest(http.for_url(&wire.url)?, target, wire).await?,
     };
     if response.status.is_success() {
@@ -356,7 +344,7 @@ async fn send_reqwest(
 
 async fn send_direct(
     client: &DirectClient,
-    uri: hyper::Uri,
+    endpoint: &Endpoint,
     target: &Target,
     wire: &WireRequest,
 ) -> Result<HttpResponse> {
@@ -364,20 +352,9 @@ async fn send_direct(
     let body = wire.body.encode(target)?;
     let mut request = hyper::Request::new(http_body_util::Full::new(body));
     *request.method_mut() = hyper::Method::POST;
-    // The Host header from the URI, as hyper's client writes it (without
-    // the default port); set here, the client does not format it anew for
-    // every request.
-    let host = uri
-        .authority()
-        .and_then(|authority| match authority.port_u16() {
-            Some(80) => HeaderValue::from_str(authority.host()).ok(),
-            _ => HeaderValue::from_str(authority.as_str()).ok(),
-        });
-    *request.uri_mut() = uri;
+    *request.uri_mut() = endpoint.path().clone();
     let headers = request.headers_mut();
-    if let Some(host) = host {
-        headers.insert(reqwest::header::HOST, host);
-    }
+    headers.insert(reqwest::header::HOST, endpoint.host_header().clone());
     // What reqwest sends by default, so both clients look the same upstream.
     headers.insert(
         reqwest::header::CONTENT_TYPE,
@@ -404,11 +381,11 @@ async fn send_direct(
         };
         headers.insert(name, value);
     }
-    let response = client.request(request).await.map_err(|err| {
+    let response = client.send(endpoint, request).await.map_err(|err| {
         transport_error(
             target,
             &wire.url,
-            &Failure::from_error(&err, err.is_connect()),
+            &Failure::from_error(err.as_error(), err.is_connect()),
         )
     })?;
     let (parts, body) = response.into_parts();

@@ -1,0 +1,374 @@
+//! The client for plain `http://` upstreams: HTTP/1.1 on hyper's connection
+//! API with a pool of our own.
+//!
+//! hyper-util's pooled client hashed its pool key (scheme and authority,
+//! byte by byte through SipHash) three times per request, parsed the URL,
+//! formatted the Host header and spawned a task per request to return the
+//! connection: about an eighth of a gateway request's instructions. Here a
+//! URL is parsed once (endpoints are few and fixed), the pool is a short
+//! list searched by authority, and a connection goes back to it as soon as
+//! its response head has arrived; a later checkout takes it only once hyper
+//! says it is ready again (its previous body read to the end).
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+
+/// How long an idle connection is kept (hyper-util's default).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The most connections the pool holds, busy and idle, all hosts together;
+/// past it a connection is closed after its response instead of kept.
+const MAX_POOLED: usize = 1024;
+
+/// The most parsed URLs kept; past it the cache starts over.
+const MAX_ENDPOINTS: usize = 1024;
+
+/// Where a plain-http URL goes: the connection's address and the request's
+/// target, parsed once per URL.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    /// `host:port` (the port always written): the pool's key.
+    authority: Arc<str>,
+    /// The host to connect to (brackets removed from an IPv6 literal).
+    host: Arc<str>,
+    port: u16,
+    /// The Host header: the authority as written, without a default port.
+    host_header: hyper::header::HeaderValue,
+    /// Origin-form request target (`/v1/chat/completions?x=1`).
+    path: hyper::Uri,
+}
+
+impl Endpoint {
+    /// Parses `url` (plain `http://`, no user info); `None` when it is not
+    /// one hyper can carry.
+    fn parse(url: &str) -> Option<Self> {
+        let uri: hyper::Uri = url.parse().ok()?;
+        if uri.scheme_str() != Some("http") {
+            return None;
+        }
+        let authority = uri.authority()?;
+        if authority.as_str().contains('@') {
+            return None;
+        }
+        let port = authority.port_u16().unwrap_or(80);
+        let host = authority.host();
+        let host_header = if authority.port_u16() == Some(80) {
+            hyper::header::HeaderValue::from_str(host).ok()?
+        } else {
+            hyper::header::HeaderValue::from_str(authority.as_str()).ok()?
+        };
+        let path = uri
+            .path_and_query()
+            .map_or("/", hyper::http::uri::PathAndQuery::as_str)
+            .parse()
+            .ok()?;
+        Some(Self {
+            authority: format!("{host}:{port}").into(),
+            host: host.trim_start_matches('[').trim_end_matches(']').into(),
+            port,
+            host_header,
+            path,
+        })
+    }
+
+    /// The Host header to send.
+    pub(crate) fn host_header(&self) -> &hyper::header::HeaderValue {
+        &self.host_header
+    }
+
+    /// The request target to send (origin form).
+    pub(crate) fn path(&self) -> &hyper::Uri {
+        &self.path
+    }
+}
+
+/// Why a request on the direct client failed.
+#[derive(Debug)]
+pub(crate) enum DirectError {
+    /// No connection: refused, unreachable, or the connect timed out.
+    Connect(std::io::Error),
+    /// The connection failed after it was made.
+    Http(hyper::Error),
+}
+
+impl DirectError {
+    /// Whether no connection could be made.
+    pub(crate) fn is_connect(&self) -> bool {
+        matches!(self, Self::Connect(_))
+    }
+
+    /// The error, for reading its cause.
+    pub(crate) fn as_error(&self) -> &(dyn std::error::Error + 'static) {
+        match self {
+            Self::Connect(err) => err,
+            Self::Http(err) => err,
+        }
+    }
+}
+
+struct Pooled {
+    authority: Arc<str>,
+    sender: SendRequest<Full<Bytes>>,
+    since: Instant,
+}
+
+/// The plain-HTTP/1.1 client: parsed URLs and pooled connections.
+pub(crate) struct DirectClient {
+    connect_timeout: Duration,
+    endpoints: Mutex<rustc_hash::FxHashMap<String, Endpoint>>,
+    pool: Mutex<Vec<Pooled>>,
+}
+
+impl std::fmt::Debug for DirectClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectClient")
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DirectClient {
+    /// A client whose connects give up after `connect_timeout`.
+    pub(crate) fn new(connect_timeout: Duration) -> Self {
+        Self {
+            connect_timeout,
+            endpoints: Mutex::default(),
+            pool: Mutex::default(),
+        }
+    }
+
+    /// The endpoint of `url`, parsed on first use.
+    pub(crate) fn endpoint(&self, url: &str) -> Option<Endpoint> {
+        let mut endpoints = self
+            .endpoints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(endpoint) = endpoints.get(url) {
+            return Some(endpoint.clone());
+        }
+        let endpoint = Endpoint::parse(url)?;
+        if endpoints.len() >= MAX_ENDPOINTS {
+            endpoints.clear();
+        }
+        endpoints.insert(url.to_owned(), endpoint.clone());
+        Some(endpoint)
+    }
+
+    /// Sends `request` (origin-form target, Host header set) to `endpoint`
+    /// on a pooled connection, or a new one. A request a reused connection
+    /// could not take (the server had closed it) is sent once more on a new
+    /// connection; nothing of it had been written.
+    pub(crate) async fn send(
+        &self,
+        endpoint: &Endpoint,
+        mut request: hyper::Request<Full<Bytes>>,
+    ) -> Result<hyper::Response<Incoming>, DirectError> {
+        loop {
+            let (mut sender, reused) = match self.checkout(&endpoint.authority) {
+                Some(sender) => (sender, true),
+                None => (self.connect(endpoint).await?, false),
+            };
+            match sender.try_send_request(request).await {
+                Ok(response) => {
+                    self.checkin(&endpoint.authority, sender);
+                    return Ok(response);
+                }
+                Err(mut failed) => match failed.take_message() {
+                    Some(unsent) if reused => request = unsent,
+                    _ => return Err(DirectError::Http(failed.into_error())),
+                },
+            }
+        }
+    }
+
+    /// A ready connection to `authority`, dropping closed and stale ones.
+    fn checkout(&self, authority: &str) -> Option<SendRequest<Full<Bytes>>> {
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut now = None;
+        let mut i = pool.len();
+        while i > 0 {
+            i -= 1;
+            let pooled = &pool[i];
+            if *pooled.authority != *authority {
+                continue;
+            }
+            if pooled.sender.is_closed() {
+                pool.swap_remove(i);
+                continue;
+            }
+            if !pooled.sender.is_ready() {
+                continue;
+            }
+            let now = *now.get_or_insert_with(Instant::now);
+            let stale = now.saturating_duration_since(pooled.since) > IDLE_TIMEOUT;
+            let pooled = pool.swap_remove(i);
+            if !stale {
+                return Some(pooled.sender);
+            }
+        }
+        None
+    }
+
+    /// Returns a connection whose response head has arrived; it is taken
+    /// again once ready.
+    fn checkin(&self, authority: &Arc<str>, sender: SendRequest<Full<Bytes>>) {
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < MAX_POOLED {
+            pool.push(Pooled {
+                authority: Arc::clone(authority),
+                sender,
+                since: Instant::now(),
+            });
+        }
+    }
+
+    /// A new connection (TCP_NODELAY, as hyper-util's connector had it).
+    async fn connect(&self, endpoint: &Endpoint) -> Result<SendRequest<Full<Bytes>>, DirectError> {
+        let connect = tokio::net::TcpStream::connect((&*endpoint.host, endpoint.port));
+        let stream = match tokio::time::timeout(self.connect_timeout, connect).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(err)) => return Err(DirectError::Connect(err)),
+            Err(_) => {
+                return Err(DirectError::Connect(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "connect timed out",
+                )));
+            }
+        };
+        stream.set_nodelay(true).map_err(DirectError::Connect)?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(DirectError::Http)?;
+        // The connection runs on its own until either side closes it.
+        tokio::spawn(async move {
+            let _closed = connection.await;
+        });
+        Ok(sender)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_keep_host_port_and_origin_form_target() {
+        let e = Endpoint::parse("http://127.0.0.1:8080/v1/chat/completions?a=1").unwrap();
+        assert_eq!(&*e.authority, "127.0.0.1:8080");
+        assert_eq!(e.host_header(), "127.0.0.1:8080");
+        assert_eq!(e.path(), "/v1/chat/completions?a=1");
+        let e = Endpoint::parse("http://example.com/x").unwrap();
+        assert_eq!((&*e.authority, e.port), ("example.com:80", 80));
+        assert_eq!(e.host_header(), "example.com");
+        let e = Endpoint::parse("http://example.com:80").unwrap();
+        assert_eq!(e.host_header(), "example.com");
+        assert_eq!(e.path(), "/");
+        let e = Endpoint::parse("http://[::1]:9000/v1").unwrap();
+        assert_eq!((&*e.host, e.port), ("::1", 9000));
+        assert_eq!(e.host_header(), "[::1]:9000");
+        for refused in [
+            "https://example.com/",
+            "http://user:pw@example.com/",
+            "not a url",
+        ] {
+            assert!(Endpoint::parse(refused).is_none(), "{refused}");
+        }
+    }
+
+    fn post(endpoint: &Endpoint, body: &[u8]) -> hyper::Request<Full<Bytes>> {
+        let mut request = hyper::Request::new(Full::new(Bytes::copy_from_slice(body)));
+        *request.method_mut() = hyper::Method::POST;
+        *request.uri_mut() = endpoint.path().clone();
+        request
+            .headers_mut()
+            .insert(hyper::header::HOST, endpoint.host_header().clone());
+        request
+    }
+
+    #[tokio::test]
+    async fn mock_sequential_requests_share_one_connection() {
+        let mock = mock_provider::start().await.unwrap();
+        let client = DirectClient::new(Duration::from_secs(2));
+        let url = format!("{}/chat/completions", mock.base_url());
+        let endpoint = client.endpoint(&url).unwrap();
+        let body = serde_json::to_vec(&serde_json::json!({"model": "m",
+            "messages": [{"role": "user", "content": "Hi"}]}))
+        .unwrap();
+        for _ in 0..5 {
+            let response = client
+                .send(&endpoint, post(&endpoint, &body))
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap();
+        }
+        // Every new connection is pooled after its response: one entry
+        // means the five requests went over one connection.
+        let pooled = client.pool.lock().unwrap().len();
+        assert_eq!(pooled, 1, "sequential requests share one connection");
+    }
+
+    /// A server that answers each request with `connection: close` and
+    /// closes; it counts the connections it accepted.
+    async fn closing_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+                let _ = socket.write_all(reply).await;
+            }
+        });
+        (url, accepted)
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_server_closed_is_never_reused() {
+        let (url, accepted) = closing_server().await;
+        let client = DirectClient::new(Duration::from_secs(2));
+        let endpoint = client.endpoint(&url).unwrap();
+        for _ in 0..3 {
+            let response = client.send(&endpoint, post(&endpoint, b"")).await.unwrap();
+            let body = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            assert_eq!(&body[..], b"{}");
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_connect_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        drop(listener);
+        let client = DirectClient::new(Duration::from_secs(2));
+        let endpoint = client.endpoint(&url).unwrap();
+        let err = client
+            .send(&endpoint, post(&endpoint, b""))
+            .await
+            .unwrap_err();
+        assert!(err.is_connect(), "{err:?}");
+    }
+}
