@@ -2,12 +2,13 @@
 //! but HTTP in it, to measure the least a Rust proxy built on hyper can cost
 //! per request next to nginx (`bench/floor.sh`). Every request's body is
 //! read whole and POSTed to `UPSTREAM_URL`; the answer is returned whole.
-//! MODE `hyper` uses hyper's pooled client (what lmrelay uses for plain
-//! http), `reqwest` uses reqwest (what lmrelay uses for https). One thread,
-//! like the gateway pinned to one core, and the same allocator as the
-//! gateway (mimalloc), so the two differ only in what lmrelay adds. Not a
-//! product: no headers are copied, no errors are mapped, no limits are
-//! applied.
+//! MODE `hyper` uses hyper-util's pooled client (lmrelay now sends plain
+//! http over hyper's connections with a leaner pool of its own, so this
+//! floor is a little above the gateway's HTTP cost), `reqwest` uses reqwest
+//! (what lmrelay uses for https). One thread, like the gateway pinned to
+//! one core, and the same allocator as the gateway (mimalloc), so the two
+//! differ only in what lmrelay adds. Not a product: no headers are copied,
+//! no errors are mapped, no limits are applied.
 
 use std::sync::Arc;
 
