@@ -17,7 +17,9 @@ use crate::stream::{SseEvent, StreamChunk};
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawChunk {
     json: String,
-    usage: Option<Usage>,
+    /// Boxed: a chunk moves through several stream layers, and usage
+    /// (rarely present) would triple its size.
+    usage: Option<Box<Usage>>,
     /// Index and "finished" of the first choice; the rest in `more_choices`.
     first_choice: Option<(u32, bool)>,
     more_choices: Vec<(u32, bool)>,
@@ -39,7 +41,7 @@ impl RawChunk {
 
     /// The usage it carries (the last chunk, when usage was asked for).
     pub fn usage(&self) -> Option<&Usage> {
-        self.usage.as_ref()
+        self.usage.as_deref()
     }
 
     /// Whether it has any choice (the usage chunk has none).
@@ -60,7 +62,7 @@ impl RawChunk {
             .map(|c| (c.index, c.finish_reason.is_some()));
         Ok(Self {
             json: serde_json::to_string(chunk)?,
-            usage: chunk.usage.clone(),
+            usage: chunk.usage.clone().map(Box::new),
             first_choice: choices.next(),
             more_choices: choices.collect(),
             content: chunk
@@ -94,7 +96,7 @@ impl RawChunk {
         let mut states = head.choices.into_iter();
         let first_choice = states.next();
         let more_choices = states.collect();
-        let usage = head.usage;
+        let usage = head.usage.map(Box::new);
         let json = if text.len() == data.len() {
             std::mem::take(data)
         } else {
@@ -125,7 +127,7 @@ impl StreamChunk for RawChunk {
             // should it not, the client still gets its choices' shape.
             Err(_) => Self {
                 json: String::from("{}"),
-                usage: chunk.usage,
+                usage: chunk.usage.map(Box::new),
                 first_choice: None,
                 more_choices: Vec::new(),
                 content: None,
@@ -138,7 +140,7 @@ impl StreamChunk for RawChunk {
     }
 
     fn usage(&self) -> Option<&Usage> {
-        self.usage.as_ref()
+        self.usage.as_deref()
     }
 
     fn for_each_choice(&self, mut f: impl FnMut(u32, bool)) {

@@ -28,7 +28,9 @@ pub use chunk::RawChunk;
 #[derive(Debug, Clone)]
 pub struct RawChatCompletion {
     body: Bytes,
-    usage: Option<Usage>,
+    /// Boxed: the reply moves through the router's and SDK's futures, and
+    /// usage inline would double its size.
+    usage: Option<Box<Usage>>,
     meta: ResponseMeta,
 }
 
@@ -40,7 +42,7 @@ impl RawChatCompletion {
 
     /// The reply's token usage, when it reported one.
     pub fn usage(&self) -> Option<&Usage> {
-        self.usage.as_ref()
+        self.usage.as_deref()
     }
 
     /// Cost, cache hit and provider, filled by the SDK.
@@ -55,7 +57,7 @@ impl RawChatCompletion {
         if self.meta.cost.is_some() {
             return self.meta.cost;
         }
-        crate::cost::price_usage(&self.meta, self.usage.as_ref()?)
+        crate::cost::price_usage(&self.meta, self.usage.as_deref()?)
     }
 
     /// The reply as a typed response (with the same meta, its cost priced).
@@ -72,7 +74,7 @@ impl RawChatCompletion {
         serde_json::to_writer(&mut body, response)?;
         Ok(Self {
             body: Bytes::from(body),
-            usage: response.usage.clone(),
+            usage: response.usage.clone().map(Box::new),
             meta: response.meta.clone(),
         })
     }
@@ -84,7 +86,7 @@ impl RawChatCompletion {
         let usage = reply_head(std::str::from_utf8(&body).ok()?)?;
         Some(Self {
             body,
-            usage,
+            usage: usage.map(Box::new),
             meta: ResponseMeta::default(),
         })
     }
@@ -98,7 +100,7 @@ impl Priced for RawChatCompletion {
         &self.meta
     }
     fn usage_to_price(&self) -> Option<Cow<'_, Usage>> {
-        self.usage.as_ref().map(Cow::Borrowed)
+        self.usage.as_deref().map(Cow::Borrowed)
     }
     fn priced_cost(&self) -> Option<rust_decimal::Decimal> {
         self.cost()
