@@ -29,6 +29,13 @@ const MAX_POOLED: usize = 1024;
 /// The most parsed URLs kept; past it the cache starts over.
 const MAX_ENDPOINTS: usize = 1024;
 
+/// The most connections opened at once to one endpoint. A burst of
+/// requests with no pooled connection would otherwise send a SYN each at
+/// once and overflow the upstream's accept queue (1,000 at once to the
+/// mock provider cost a 1-second SYN retransmit); past this, a request
+/// waits and takes a connection that became ready meanwhile.
+const MAX_CONNECTING: usize = 64;
+
 /// Where a plain-http URL goes: the connection's address and the request's
 /// target, parsed once per URL.
 #[derive(Debug, Clone)]
@@ -42,6 +49,8 @@ pub(crate) struct Endpoint {
     host_header: hyper::header::HeaderValue,
     /// Origin-form request target (`/v1/chat/completions?x=1`).
     path: hyper::Uri,
+    /// Permits to open a connection (see [`MAX_CONNECTING`]).
+    connecting: Arc<tokio::sync::Semaphore>,
 }
 
 impl Endpoint {
@@ -74,6 +83,7 @@ impl Endpoint {
             port,
             host_header,
             path,
+            connecting: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTING)),
         })
     }
 
@@ -172,7 +182,26 @@ impl DirectClient {
         loop {
             let (mut sender, reused) = match self.checkout(&endpoint.authority) {
                 Some(sender) => (sender, true),
-                None => (self.connect(endpoint).await?, false),
+                None => {
+                    // The semaphore is never closed, so a permit always comes.
+                    let _permit = endpoint.connecting.acquire().await;
+                    match self.checkout(&endpoint.authority) {
+                        Some(sender) => (sender, true),
+                        // As hyper-util's client: while connecting, a
+                        // pooled connection that becomes ready wins (a SYN
+                        // the upstream dropped costs a 1-second retransmit).
+                        None => {
+                            let connect = std::pin::pin!(self.connect(endpoint));
+                            let pooled = std::pin::pin!(self.next_ready(&endpoint.authority));
+                            match futures::future::select(connect, pooled).await {
+                                futures::future::Either::Left((connected, _)) => {
+                                    (connected?, false)
+                                }
+                                futures::future::Either::Right((sender, _)) => (sender, true),
+                            }
+                        }
+                    }
+                }
             };
             match sender.try_send_request(request).await {
                 Ok(response) => {
@@ -213,6 +242,17 @@ impl DirectClient {
             }
         }
         None
+    }
+
+    /// The next pooled connection to `authority` that is ready, looked for
+    /// every millisecond (only while a connect is under way).
+    async fn next_ready(&self, authority: &str) -> SendRequest<Full<Bytes>> {
+        loop {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            if let Some(sender) = self.checkout(authority) {
+                return sender;
+            }
+        }
     }
 
     /// Returns a connection whose response head has arrived; it is taken
