@@ -8,8 +8,8 @@ use std::ops::Range;
 
 use lmrelay_types::{ChatCompletionChunk, Usage};
 
-use super::read_usage;
 use super::scan::{Scanner, Str, first_time};
+use super::{id_object_created_model, read_usage};
 use crate::stream::{SseEvent, StreamChunk};
 
 /// One chunk of a chat stream as JSON text, with what the stream reads of
@@ -190,10 +190,9 @@ fn chunk_head(text: &str) -> Option<ChunkHead> {
             return None;
         }
         match key {
-            b"id" => first_time(&mut seen[0]).and_then(|()| scanner.string().map(drop)),
-            b"object" => first_time(&mut seen[1]).and_then(|()| scanner.string().map(drop)),
-            b"created" => first_time(&mut seen[2]).and_then(|()| scanner.unsigned().map(drop)),
-            b"model" => first_time(&mut seen[3]).and_then(|()| scanner.string().map(drop)),
+            b"id" | b"object" | b"created" | b"model" => {
+                id_object_created_model(scanner, key, &mut seen)
+            }
             b"choices" => {
                 first_time(&mut seen[4])?;
                 scanner.array(|scanner| {

@@ -138,6 +138,24 @@ impl<'de> Deserialize<'de> for RawChatCompletion {
     }
 }
 
+/// Reads one of the head fields replies and chunks share, once each: `id`,
+/// `object` and `model` are strings, `created` an unsigned integer (slots
+/// 0 to 3 of `seen`).
+fn id_object_created_model(scanner: &mut Scanner<'_>, key: &[u8], seen: &mut [bool]) -> Option<()> {
+    let slot = match key {
+        b"id" => 0,
+        b"object" => 1,
+        b"created" => 2,
+        _ => 3,
+    };
+    first_time(&mut seen[slot])?;
+    if slot == 2 {
+        scanner.unsigned().map(drop)
+    } else {
+        scanner.string().map(drop)
+    }
+}
+
 /// Reads the head of a chat completion: `Some(usage)` when `text` is
 /// valid JSON with an `id`, `object`, `model` (strings), `created` (an
 /// unsigned integer) and `choices` (a list of objects), each once.
@@ -151,10 +169,9 @@ fn reply_head(text: &str) -> Option<Option<Usage>> {
             return None;
         }
         match key {
-            b"id" => first_time(&mut seen[0]).and_then(|()| scanner.string().map(drop)),
-            b"object" => first_time(&mut seen[1]).and_then(|()| scanner.string().map(drop)),
-            b"created" => first_time(&mut seen[2]).and_then(|()| scanner.unsigned().map(drop)),
-            b"model" => first_time(&mut seen[3]).and_then(|()| scanner.string().map(drop)),
+            b"id" | b"object" | b"created" | b"model" => {
+                id_object_created_model(scanner, key, &mut seen)
+            }
             b"choices" => {
                 first_time(&mut seen[4])?;
                 scanner.array(|scanner| scanner.object(|scanner, _, _| scanner.value().map(drop)))
