@@ -8,8 +8,8 @@ use std::ops::Range;
 
 use lmrelay_types::{ChatCompletionChunk, Usage};
 
+use super::read_head;
 use super::scan::{Scanner, Str, first_time};
-use super::{id_object_created_model, read_usage};
 use crate::stream::{SseEvent, StreamChunk};
 
 /// One chunk of a chat stream as JSON text, with what the stream reads of
@@ -173,46 +173,26 @@ struct ChunkHead {
     usage: Option<Usage>,
 }
 
-/// Reads the head of a chunk: valid JSON with an `id`, `object`, `model`
-/// (strings), `created` (an unsigned integer) and `choices` (a list of
+/// Reads the head of a chunk (see [`read_head`]): its choices must be
 /// objects whose `index`, `finish_reason` and `delta.content`, when
-/// present, have the types serde reads), each once.
+/// present, have the types serde reads.
 fn chunk_head(text: &str) -> Option<ChunkHead> {
-    let mut scanner = Scanner::new(text);
-    let mut seen = [false; 6];
-    let mut head = ChunkHead {
-        choices: Vec::new(),
-        content: None,
-        usage: None,
-    };
-    scanner.object(|scanner, key, escaped| {
-        if escaped {
-            return None;
-        }
-        match key {
-            b"id" | b"object" | b"created" | b"model" => {
-                id_object_created_model(scanner, key, &mut seen)
-            }
-            b"choices" => {
-                first_time(&mut seen[4])?;
-                scanner.array(|scanner| {
-                    let first = head.choices.is_empty();
-                    let content = if first { Some(&mut head.content) } else { None };
-                    let state = choice(scanner, content)?;
-                    head.choices.push(state);
-                    Some(())
-                })
-            }
-            b"usage" => {
-                first_time(&mut seen[5])?;
-                head.usage = read_usage(scanner)?;
-                Some(())
-            }
-            _ => scanner.value().map(drop),
-        }
+    let mut choices = Vec::new();
+    let mut content = None;
+    let usage = read_head(text, |scanner| {
+        let text_of_first = if choices.is_empty() {
+            Some(&mut content)
+        } else {
+            None
+        };
+        choices.push(choice(scanner, text_of_first)?);
+        Some(())
     })?;
-    scanner.finish()?;
-    seen[..5].iter().all(|&s| s).then_some(head)
+    Some(ChunkHead {
+        choices,
+        content,
+        usage,
+    })
 }
 
 /// One choice of a chunk: its index and whether it finished; the text of

@@ -138,28 +138,15 @@ impl<'de> Deserialize<'de> for RawChatCompletion {
     }
 }
 
-/// Reads one of the head fields replies and chunks share, once each: `id`,
-/// `object` and `model` are strings, `created` an unsigned integer (slots
-/// 0 to 3 of `seen`).
-fn id_object_created_model(scanner: &mut Scanner<'_>, key: &[u8], seen: &mut [bool]) -> Option<()> {
-    let slot = match key {
-        b"id" => 0,
-        b"object" => 1,
-        b"created" => 2,
-        _ => 3,
-    };
-    first_time(&mut seen[slot])?;
-    if slot == 2 {
-        scanner.unsigned().map(drop)
-    } else {
-        scanner.string().map(drop)
-    }
-}
-
-/// Reads the head of a chat completion: `Some(usage)` when `text` is
-/// valid JSON with an `id`, `object`, `model` (strings), `created` (an
-/// unsigned integer) and `choices` (a list of objects), each once.
-fn reply_head(text: &str) -> Option<Option<Usage>> {
+/// Reads the head of a chat completion or chunk: `Some(usage)` when
+/// `text` is valid JSON with an `id`, `object`, `model` (strings),
+/// `created` (an unsigned integer) and `choices` (a list, each element
+/// read by `choice`), each once, and a `usage` that is `null`, absent or
+/// a usage object.
+fn read_head(
+    text: &str,
+    mut choice: impl FnMut(&mut Scanner<'_>) -> Option<()>,
+) -> Option<Option<Usage>> {
     let mut scanner = Scanner::new(text);
     let mut seen = [false; 6];
     let mut usage = None;
@@ -168,24 +155,35 @@ fn reply_head(text: &str) -> Option<Option<Usage>> {
             // A key written with escapes may name a field: serde decides.
             return None;
         }
-        match key {
-            b"id" | b"object" | b"created" | b"model" => {
-                id_object_created_model(scanner, key, &mut seen)
-            }
-            b"choices" => {
-                first_time(&mut seen[4])?;
-                scanner.array(|scanner| scanner.object(|scanner, _, _| scanner.value().map(drop)))
-            }
-            b"usage" => {
-                first_time(&mut seen[5])?;
+        let slot = match key {
+            b"id" => 0,
+            b"object" => 1,
+            b"created" => 2,
+            b"model" => 3,
+            b"choices" => 4,
+            b"usage" => 5,
+            _ => return scanner.value().map(drop),
+        };
+        first_time(&mut seen[slot])?;
+        match slot {
+            2 => scanner.unsigned().map(drop),
+            4 => scanner.array(&mut choice),
+            5 => {
                 usage = read_usage(scanner)?;
                 Some(())
             }
-            _ => scanner.value().map(drop),
+            _ => scanner.string().map(drop),
         }
     })?;
     scanner.finish()?;
     seen[..5].iter().all(|&s| s).then_some(usage)
+}
+
+/// Reads the head of a chat completion (its choices must be objects).
+fn reply_head(text: &str) -> Option<Option<Usage>> {
+    read_head(text, |scanner| {
+        scanner.object(|scanner, _, _| scanner.value().map(drop))
+    })
 }
 
 /// A `usage` value: `null`, or an object read as [`Usage`]; `None` for
