@@ -1,29 +1,25 @@
-//! The client for plain `http://` upstreams: HTTP/1.1 on hyper's connection
-//! API with a pool of our own.
+//! The client for plain `http://` upstreams: HTTP/1.1 connections of our
+//! own ([`super::h1`]) with a pool of our own.
 //!
 //! hyper-util's pooled client hashed its pool key (scheme and authority,
 //! byte by byte through SipHash) three times per request, parsed the URL,
 //! formatted the Host header and spawned a task per request to return the
-//! connection: about an eighth of a gateway request's instructions. Here a
-//! URL is parsed once (endpoints are few and fixed), the pool is a short
-//! list searched by authority, and a connection goes back to it as soon as
-//! its response head has arrived; a later checkout takes it only once hyper
-//! says it is ready again (its previous body read to the end).
+//! connection; hyper's connection ran as a task of its own. Here a URL is
+//! parsed once (endpoints are few and fixed), the pool is a short list
+//! searched by authority, a request is written and its response read in
+//! the caller's task, and a connection goes back to the pool when its
+//! response body has been read to the end.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
+use super::h1::{self, Conn, HeadError};
 
 /// How long an idle connection is kept (hyper-util's default).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// The most connections the pool holds, busy and idle, all hosts together;
-/// past it a connection is closed after its response instead of kept.
+/// The most idle connections the pool holds, all hosts together; past it
+/// a connection is closed after its response instead of kept.
 const MAX_POOLED: usize = 1024;
 
 /// The most parsed URLs kept; past it the cache starts over.
@@ -33,7 +29,7 @@ const MAX_ENDPOINTS: usize = 1024;
 /// requests with no pooled connection would otherwise send a SYN each at
 /// once and overflow the upstream's accept queue (1,000 at once to the
 /// mock provider cost a 1-second SYN retransmit); past this, a request
-/// waits and takes a connection that became ready meanwhile.
+/// waits and takes a connection that became free meanwhile.
 const MAX_CONNECTING: usize = 64;
 
 /// Where a plain-http URL goes: the connection's address and the request's
@@ -46,18 +42,18 @@ pub(crate) struct Endpoint {
     host: Arc<str>,
     port: u16,
     /// The Host header: the authority as written, without a default port.
-    host_header: hyper::header::HeaderValue,
+    host_header: Arc<str>,
     /// Origin-form request target (`/v1/chat/completions?x=1`).
-    path: hyper::Uri,
+    path: Arc<str>,
     /// Permits to open a connection (see [`MAX_CONNECTING`]).
     connecting: Arc<tokio::sync::Semaphore>,
 }
 
 impl Endpoint {
     /// Parses `url` (plain `http://`, no user info); `None` when it is not
-    /// one hyper can carry.
+    /// one this client can carry.
     fn parse(url: &str) -> Option<Self> {
-        let uri: hyper::Uri = url.parse().ok()?;
+        let uri: http::Uri = url.parse().ok()?;
         if uri.scheme_str() != Some("http") {
             return None;
         }
@@ -68,32 +64,34 @@ impl Endpoint {
         let port = authority.port_u16().unwrap_or(80);
         let host = authority.host();
         let host_header = if authority.port_u16() == Some(80) {
-            hyper::header::HeaderValue::from_str(host).ok()?
+            host
         } else {
-            hyper::header::HeaderValue::from_str(authority.as_str()).ok()?
+            authority.as_str()
         };
+        let visible = |text: &str| text.bytes().all(|b| (0x21..0x7f).contains(&b));
         let path = uri
             .path_and_query()
-            .map_or("/", hyper::http::uri::PathAndQuery::as_str)
-            .parse()
-            .ok()?;
+            .map_or("/", http::uri::PathAndQuery::as_str);
+        if !visible(host_header) || !visible(path) {
+            return None;
+        }
         Some(Self {
             authority: format!("{host}:{port}").into(),
             host: host.trim_start_matches('[').trim_end_matches(']').into(),
             port,
-            host_header,
-            path,
+            host_header: host_header.into(),
+            path: if path.is_empty() { "/" } else { path }.into(),
             connecting: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTING)),
         })
     }
 
     /// The Host header to send.
-    pub(crate) fn host_header(&self) -> &hyper::header::HeaderValue {
+    pub(crate) fn host_header(&self) -> &str {
         &self.host_header
     }
 
     /// The request target to send (origin form).
-    pub(crate) fn path(&self) -> &hyper::Uri {
+    pub(crate) fn path(&self) -> &str {
         &self.path
     }
 }
@@ -103,8 +101,8 @@ impl Endpoint {
 pub(crate) enum DirectError {
     /// No connection: refused, unreachable, or the connect timed out.
     Connect(std::io::Error),
-    /// The connection failed after it was made.
-    Http(hyper::Error),
+    /// The connection failed after it was made, or the response was bad.
+    Io(std::io::Error),
 }
 
 impl DirectError {
@@ -116,23 +114,46 @@ impl DirectError {
     /// The error, for reading its cause.
     pub(crate) fn as_error(&self) -> &(dyn std::error::Error + 'static) {
         match self {
-            Self::Connect(err) => err,
-            Self::Http(err) => err,
+            Self::Connect(err) | Self::Io(err) => err,
         }
     }
 }
 
 struct Pooled {
     authority: Arc<str>,
-    sender: SendRequest<Full<Bytes>>,
+    conn: Conn,
     since: Instant,
 }
+
+type Pool = Arc<Mutex<Vec<Pooled>>>;
+
+/// Takes a connection back into the pool when its response has been read.
+pub(crate) struct ReturnTo {
+    pool: Pool,
+    authority: Arc<str>,
+}
+
+impl h1::Reuse for ReturnTo {
+    fn reuse(self, conn: Conn) {
+        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < MAX_POOLED {
+            pool.push(Pooled {
+                authority: self.authority,
+                conn,
+                since: Instant::now(),
+            });
+        }
+    }
+}
+
+/// A response whose head has arrived: the head, and the body to read.
+pub(crate) type Response = (h1::Head, h1::Body<ReturnTo>);
 
 /// The plain-HTTP/1.1 client: parsed URLs and pooled connections.
 pub(crate) struct DirectClient {
     connect_timeout: Duration,
     endpoints: Mutex<rustc_hash::FxHashMap<String, Endpoint>>,
-    pool: Mutex<Vec<Pooled>>,
+    pool: Pool,
 }
 
 impl std::fmt::Debug for DirectClient {
@@ -149,7 +170,7 @@ impl DirectClient {
         Self {
             connect_timeout,
             endpoints: Mutex::default(),
-            pool: Mutex::default(),
+            pool: Pool::default(),
         }
     }
 
@@ -170,106 +191,100 @@ impl DirectClient {
         Some(endpoint)
     }
 
-    /// Sends `request` (origin-form target, Host header set) to `endpoint`
-    /// on a pooled connection, or a new one. A request a reused connection
-    /// could not take (the server had closed it) is sent once more on a new
-    /// connection; nothing of it had been written.
+    /// Sends a request (`head` and `body` as [`h1::encode_request`] made
+    /// them) to `endpoint` on a pooled connection, or a new one.
+    ///
+    /// A reused connection that fails before any byte of a response came
+    /// back (the upstream closed it while it was idle, and the close had
+    /// not arrived yet) is dropped and the request sent again, as curl
+    /// does; on a new connection that failure is the caller's.
     pub(crate) async fn send(
         &self,
         endpoint: &Endpoint,
-        mut request: hyper::Request<Full<Bytes>>,
-    ) -> Result<hyper::Response<Incoming>, DirectError> {
+        head: &[u8],
+        body: &[u8],
+    ) -> Result<Response, DirectError> {
         loop {
-            let (mut sender, reused) = match self.checkout(&endpoint.authority) {
-                Some(sender) => (sender, true),
+            let (mut conn, reused) = match self.checkout(&endpoint.authority) {
+                Some(conn) => (conn, true),
                 None => {
                     // The semaphore is never closed, so a permit always comes.
                     let _permit = endpoint.connecting.acquire().await;
                     match self.checkout(&endpoint.authority) {
-                        Some(sender) => (sender, true),
+                        Some(conn) => (conn, true),
                         // As hyper-util's client: while connecting, a
-                        // pooled connection that becomes ready wins (a SYN
+                        // pooled connection that becomes free wins (a SYN
                         // the upstream dropped costs a 1-second retransmit).
                         None => {
                             let connect = std::pin::pin!(self.connect(endpoint));
-                            let pooled = std::pin::pin!(self.next_ready(&endpoint.authority));
+                            let pooled = std::pin::pin!(self.next_pooled(&endpoint.authority));
                             match futures::future::select(connect, pooled).await {
                                 futures::future::Either::Left((connected, _)) => {
                                     (connected?, false)
                                 }
-                                futures::future::Either::Right((sender, _)) => (sender, true),
+                                futures::future::Either::Right((conn, _)) => (conn, true),
                             }
                         }
                     }
                 }
             };
-            match sender.try_send_request(request).await {
-                Ok(response) => {
-                    self.checkin(&endpoint.authority, sender);
-                    return Ok(response);
+            if let Err(err) = conn.write_request(head, body).await {
+                if reused && h1::is_closed_by_peer(&err) {
+                    continue;
                 }
-                Err(mut failed) => match failed.take_message() {
-                    Some(unsent) if reused => request = unsent,
-                    _ => return Err(DirectError::Http(failed.into_error())),
-                },
+                return Err(DirectError::Io(err));
             }
+            return match conn.read_head().await {
+                Ok(head) => {
+                    let reuse = ReturnTo {
+                        pool: Arc::clone(&self.pool),
+                        authority: Arc::clone(&endpoint.authority),
+                    };
+                    let body = h1::Body::new(conn, &head, reuse);
+                    Ok((head, body))
+                }
+                Err(HeadError::NothingReceived(_)) if reused => continue,
+                Err(HeadError::NothingReceived(err) | HeadError::Failed(err)) => {
+                    Err(DirectError::Io(err))
+                }
+            };
         }
     }
 
-    /// A ready connection to `authority`, dropping closed and stale ones.
-    fn checkout(&self, authority: &str) -> Option<SendRequest<Full<Bytes>>> {
+    /// An idle connection to `authority` that is still open, dropping
+    /// closed and stale ones.
+    fn checkout(&self, authority: &str) -> Option<Conn> {
         let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
         let mut now = None;
         let mut i = pool.len();
         while i > 0 {
             i -= 1;
-            let pooled = &pool[i];
-            if *pooled.authority != *authority {
+            if *pool[i].authority != *authority {
                 continue;
             }
-            if pooled.sender.is_closed() {
-                pool.swap_remove(i);
-                continue;
-            }
-            if !pooled.sender.is_ready() {
-                continue;
-            }
+            let pooled = pool.swap_remove(i);
             let now = *now.get_or_insert_with(Instant::now);
             let stale = now.saturating_duration_since(pooled.since) > IDLE_TIMEOUT;
-            let pooled = pool.swap_remove(i);
-            if !stale {
-                return Some(pooled.sender);
+            if !stale && pooled.conn.is_open() {
+                return Some(pooled.conn);
             }
         }
         None
     }
 
-    /// The next pooled connection to `authority` that is ready, looked for
-    /// every millisecond (only while a connect is under way).
-    async fn next_ready(&self, authority: &str) -> SendRequest<Full<Bytes>> {
+    /// The next pooled connection to `authority`, looked for every
+    /// millisecond (only while a connect is under way).
+    async fn next_pooled(&self, authority: &str) -> Conn {
         loop {
             tokio::time::sleep(Duration::from_millis(1)).await;
-            if let Some(sender) = self.checkout(authority) {
-                return sender;
+            if let Some(conn) = self.checkout(authority) {
+                return conn;
             }
         }
     }
 
-    /// Returns a connection whose response head has arrived; it is taken
-    /// again once ready.
-    fn checkin(&self, authority: &Arc<str>, sender: SendRequest<Full<Bytes>>) {
-        let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
-        if pool.len() < MAX_POOLED {
-            pool.push(Pooled {
-                authority: Arc::clone(authority),
-                sender,
-                since: Instant::now(),
-            });
-        }
-    }
-
     /// A new connection (TCP_NODELAY, as hyper-util's connector had it).
-    async fn connect(&self, endpoint: &Endpoint) -> Result<SendRequest<Full<Bytes>>, DirectError> {
+    async fn connect(&self, endpoint: &Endpoint) -> Result<Conn, DirectError> {
         let connect = tokio::net::TcpStream::connect((&*endpoint.host, endpoint.port));
         let stream = match tokio::time::timeout(self.connect_timeout, connect).await {
             Ok(Ok(stream)) => stream,
@@ -282,14 +297,7 @@ impl DirectClient {
             }
         };
         stream.set_nodelay(true).map_err(DirectError::Connect)?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(DirectError::Http)?;
-        // The connection runs on its own until either side closes it.
-        tokio::spawn(async move {
-            let _closed = connection.await;
-        });
-        Ok(sender)
+        Ok(Conn::new(stream))
     }
 }
 
@@ -321,14 +329,21 @@ mod tests {
         }
     }
 
-    fn post(endpoint: &Endpoint, body: &[u8]) -> hyper::Request<Full<Bytes>> {
-        let mut request = hyper::Request::new(Full::new(Bytes::copy_from_slice(body)));
-        *request.method_mut() = hyper::Method::POST;
-        *request.uri_mut() = endpoint.path().clone();
-        request
-            .headers_mut()
-            .insert(hyper::header::HOST, endpoint.host_header().clone());
-        request
+    /// Posts `body` to `endpoint`: the status and the whole body.
+    async fn post(
+        client: &DirectClient,
+        endpoint: &Endpoint,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), DirectError> {
+        use futures::StreamExt;
+        let fixed = [("host", endpoint.host_header())];
+        let (head, rest) = h1::encode_request(endpoint.path(), &fixed, &[], body).unwrap();
+        let (head, mut body) = client.send(endpoint, &head, rest).await?;
+        let mut read = Vec::new();
+        while let Some(piece) = body.next().await {
+            read.extend_from_slice(&piece.map_err(DirectError::Io)?);
+        }
+        Ok((head.status.as_u16(), read))
     }
 
     #[tokio::test]
@@ -341,14 +356,8 @@ mod tests {
             "messages": [{"role": "user", "content": "Hi"}]}))
         .unwrap();
         for _ in 0..5 {
-            let response = client
-                .send(&endpoint, post(&endpoint, &body))
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 200);
-            http_body_util::BodyExt::collect(response.into_body())
-                .await
-                .unwrap();
+            let (status, _) = post(&client, &endpoint, &body).await.unwrap();
+            assert_eq!(status, 200);
         }
         // Every new connection is pooled after its response: one entry
         // means the five requests went over one connection.
@@ -388,12 +397,8 @@ mod tests {
         let client = DirectClient::new(Duration::from_secs(2));
         let endpoint = client.endpoint(&url).unwrap();
         for _ in 0..3 {
-            let response = client.send(&endpoint, post(&endpoint, b"")).await.unwrap();
-            let body = http_body_util::BodyExt::collect(response.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            assert_eq!(&body[..], b"{}");
+            let (status, body) = post(&client, &endpoint, b"").await.unwrap();
+            assert_eq!((status, &body[..]), (200, &b"{}"[..]));
         }
         assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 3);
     }
@@ -405,10 +410,7 @@ mod tests {
         drop(listener);
         let client = DirectClient::new(Duration::from_secs(2));
         let endpoint = client.endpoint(&url).unwrap();
-        let err = client
-            .send(&endpoint, post(&endpoint, b""))
-            .await
-            .unwrap_err();
+        let err = post(&client, &endpoint, b"").await.unwrap_err();
         assert!(err.is_connect(), "{err:?}");
     }
 }

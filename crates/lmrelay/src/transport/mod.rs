@@ -98,14 +98,16 @@ pub fn redacted_headers(headers: &[(String, String)]) -> Vec<(&str, &str)> {
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
 mod direct;
+mod h1;
 
-/// The HTTP client for plain `http://` URLs when no proxy applies: hyper's
-/// HTTP/1.1 connections with a pool of our own (see [`direct`]), without
-/// reqwest's layers (redirect and retry policies, URL re-parsing), which
-/// cost as much per call as the rest of a gateway's request handling.
+/// The HTTP client for plain `http://` URLs when no proxy applies: HTTP/1.1
+/// connections and a pool of our own (see [`direct`] and [`h1`]), without
+/// reqwest's layers (redirect and retry policies, URL re-parsing) or
+/// hyper's connection tasks, which cost as much per call as the rest of a
+/// gateway's request handling.
 use direct::{DirectClient, Endpoint};
 
-/// The HTTP clients of one [`crate::Client`]: hyper's client for `http://`
+/// The HTTP clients of one [`crate::Client`]: our own client for `http://`
 /// URLs (local servers, internal gateways), reqwest for `https://` URLs with
 /// the platform's roots (built on first use) and for `http://` when a proxy
 /// is configured in the environment (`HTTP_PROXY`, `ALL_PROXY`), which
@@ -251,7 +253,7 @@ pub(crate) struct HttpResponse {
 
 enum ResponseBody {
     Reqwest(reqwest::Response),
-    Direct(hyper::body::Incoming),
+    Direct(h1::Body<direct::ReturnTo>),
 }
 
 impl HttpResponse {
@@ -267,25 +269,9 @@ impl HttpResponse {
                 .bytes_stream()
                 .map(|piece| piece.map_err(|err| Failure::from_reqwest(&err)))
                 .boxed(),
-            ResponseBody::Direct(mut body) => futures::stream::poll_fn(move |cx| {
-                use hyper::body::Body;
-                loop {
-                    let frame = match std::pin::Pin::new(&mut body).poll_frame(cx) {
-                        std::task::Poll::Pending => return std::task::Poll::Pending,
-                        std::task::Poll::Ready(frame) => frame,
-                    };
-                    return std::task::Poll::Ready(match frame {
-                        None => None,
-                        Some(Err(err)) => Some(Err(Failure::from_error(&err, false))),
-                        Some(Ok(frame)) => match frame.into_data() {
-                            Ok(data) => Some(Ok(data)),
-                            // Trailers carry no body bytes.
-                            Err(_) => continue,
-                        },
-                    });
-                }
-            })
-            .boxed(),
+            ResponseBody::Direct(body) => body
+                .map(|piece| piece.map_err(|err| Failure::from_error(&err, false)))
+                .boxed(),
         }
     }
 }
@@ -348,50 +334,35 @@ async fn send_direct(
     target: &Target,
     wire: &WireRequest,
 ) -> Result<HttpResponse> {
-    use reqwest::header::{HeaderName, HeaderValue};
     let body = wire.body.encode(target)?;
-    let mut request = hyper::Request::new(http_body_util::Full::new(body));
-    *request.method_mut() = hyper::Method::POST;
-    *request.uri_mut() = endpoint.path().clone();
-    let headers = request.headers_mut();
-    headers.insert(reqwest::header::HOST, endpoint.host_header().clone());
     // What reqwest sends by default, so both clients look the same upstream.
-    headers.insert(
-        reqwest::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("*/*"));
-    headers.insert(
-        reqwest::header::USER_AGENT,
-        HeaderValue::from_static(USER_AGENT),
-    );
-    for (name, value) in &wire.headers {
-        let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) else {
-            return Err(target.error(
+    let fixed = [
+        ("host", endpoint.host_header()),
+        ("content-type", "application/json"),
+        ("accept", "*/*"),
+        ("user-agent", USER_AGENT),
+    ];
+    let (head, rest) =
+        h1::encode_request(endpoint.path(), &fixed, &wire.headers, &body).map_err(|name| {
+            target.error(
                 ErrorKind::BadRequest,
                 format!(
                     "header '{name}' cannot be sent: its name or value has characters HTTP \
                      does not allow (line breaks, control characters); fix it in \
                      extra_headers or the API key"
                 ),
-            ));
-        };
-        headers.insert(name, value);
-    }
-    let response = client.send(endpoint, request).await.map_err(|err| {
+            )
+        })?;
+    let (head, body) = client.send(endpoint, &head, rest).await.map_err(|err| {
         transport_error(
             target,
             &wire.url,
             &Failure::from_error(err.as_error(), err.is_connect()),
         )
     })?;
-    let (parts, body) = response.into_parts();
     Ok(HttpResponse {
-        status: parts.status,
-        headers: parts.headers,
+        status: head.status,
+        headers: head.headers,
         body: ResponseBody::Direct(body),
     })
 }
@@ -540,27 +511,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn mock_hyper_and_reqwest_clients_send_and_read_the_same() {
+    async fn mock_direct_and_reqwest_clients_send_and_read_the_same() {
         let ok = json!({"status": 200, "body": {"id": "x", "choices": []}});
-        let (hyper_headers, hyper_body, hyper_result) = exchange(false, ok.clone()).await;
+        let (direct_headers, direct_body, direct_result) = exchange(false, ok.clone()).await;
         let (reqwest_headers, reqwest_body, reqwest_result) = exchange(true, ok).await;
-        assert_eq!(hyper_headers, reqwest_headers);
-        assert_eq!(hyper_body, reqwest_body);
-        assert_eq!(hyper_body["messages"][0]["content"], "héllo");
+        assert_eq!(direct_headers, reqwest_headers);
+        assert_eq!(direct_body, reqwest_body);
+        assert_eq!(direct_body["messages"][0]["content"], "héllo");
         assert!(
-            hyper_headers.contains(&("user-agent".into(), USER_AGENT.into())),
-            "{hyper_headers:?}"
+            direct_headers.contains(&("user-agent".into(), USER_AGENT.into())),
+            "{direct_headers:?}"
         );
-        assert_eq!(hyper_result.unwrap(), reqwest_result.unwrap());
+        assert_eq!(direct_result.unwrap(), reqwest_result.unwrap());
 
         let limited = json!({"status": 429, "headers": {"retry-after": "7"},
             "body": {"error": {"message": "slow down", "type": "rate_limit"}}});
-        let (_, _, hyper_err) = exchange(false, limited.clone()).await;
+        let (_, _, direct_err) = exchange(false, limited.clone()).await;
         let (_, _, reqwest_err) = exchange(true, limited).await;
-        let (hyper_err, reqwest_err) = (hyper_err.unwrap_err(), reqwest_err.unwrap_err());
-        assert_eq!(hyper_err.kind(), ErrorKind::RateLimit);
-        assert_eq!(hyper_err.to_string(), reqwest_err.to_string());
-        assert_eq!(hyper_err.retry_after(), reqwest_err.retry_after());
+        let (direct_err, reqwest_err) = (direct_err.unwrap_err(), reqwest_err.unwrap_err());
+        assert_eq!(direct_err.kind(), ErrorKind::RateLimit);
+        assert_eq!(direct_err.to_string(), reqwest_err.to_string());
+        assert_eq!(direct_err.retry_after(), reqwest_err.retry_after());
     }
 
     #[tokio::test]

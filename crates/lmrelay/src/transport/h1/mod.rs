@@ -1,0 +1,486 @@
+//! A small HTTP/1.1 client connection for plain-http upstreams: one
+//! request written in one write, the response head parsed with httparse,
+//! and the body read in the caller's own task.
+//!
+//! hyper's client connection runs as a task of its own and hands each body
+//! piece to the caller through a channel that holds one piece: a streamed
+//! reply of ten chunks cost twenty task switches, and a plain request about
+//! a sixth of a gateway request's instructions. What an LLM API needs of
+//! HTTP/1.1 is small: a POST with a length, a response framed by
+//! `Content-Length`, chunked encoding or the end of the connection, and
+//! keep-alive.
+
+mod chunked;
+
+use std::cell::RefCell;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, Bytes, BytesMut};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+
+use chunked::{Chunked, Step};
+
+/// The largest response head accepted (hyper's default is about 400 KiB
+/// across its buffer; LLM APIs send well under 4 KiB).
+const MAX_HEAD: usize = 64 * 1024;
+
+/// The most header fields a response head may have (hyper's is 100).
+const MAX_HEADERS: usize = 128;
+
+/// Bytes read from the socket at most per read.
+const READ_SIZE: usize = 16 * 1024;
+
+thread_local! {
+    /// Where each read lands before it is appended to a connection's
+    /// buffer: one per thread, so an idle connection holds no read space.
+    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_SIZE].into_boxed_slice());
+}
+
+/// A malformed response, as the error the caller sees.
+pub(super) fn invalid(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("the upstream's HTTP response is malformed: {what}"),
+    )
+}
+
+/// One connection to an upstream, with the bytes read and not yet used.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    stream: TcpStream,
+    buf: BytesMut,
+}
+
+/// A response head: status, headers, and how its body is framed.
+#[derive(Debug)]
+pub(crate) struct Head {
+    /// The status code.
+    pub(crate) status: StatusCode,
+    /// The header fields, in the order sent.
+    pub(crate) headers: HeaderMap,
+    framing: Framing,
+    keep_alive: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Framing {
+    /// `Content-Length`: this many body bytes left.
+    Length(u64),
+    Chunked(Chunked),
+    /// No length: the body ends when the upstream closes the connection.
+    UntilClose,
+}
+
+/// Why no response head was read.
+#[derive(Debug)]
+pub(crate) enum HeadError {
+    /// The connection ended (closed or reset) before any byte of a
+    /// response: on a reused connection, the upstream had closed it while
+    /// idle, and the request can go again on a new one.
+    NothingReceived(io::Error),
+    /// Anything else.
+    Failed(io::Error),
+}
+
+impl Conn {
+    /// A connection over `stream`.
+    pub(crate) fn new(stream: TcpStream) -> Self {
+        Self {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// Whether an idle connection can take a request: the upstream has not
+    /// closed it or sent anything since. Looks at the readiness the runtime
+    /// already has; reads (one byte, non-blocking) only when it says there
+    /// is something.
+    pub(crate) fn is_open(&self) -> bool {
+        if !self.buf.is_empty() {
+            return false;
+        }
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        match self.stream.poll_read_ready(&mut cx) {
+            Poll::Pending => true,
+            Poll::Ready(Err(_)) => false,
+            Poll::Ready(Ok(())) => {
+                let mut byte = [0u8; 1];
+                matches!(self.stream.try_read(&mut byte),
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock)
+            }
+        }
+    }
+
+    /// Writes a whole request (head and body as [`encode_request`] made them).
+    pub(crate) async fn write_request(&mut self, head: &[u8], body: &[u8]) -> io::Result<()> {
+        self.stream.write_all(head).await?;
+        if !body.is_empty() {
+            self.stream.write_all(body).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads the response head, skipping informational (1xx) responses.
+    pub(crate) async fn read_head(&mut self) -> Result<Head, HeadError> {
+        let mut received = !self.buf.is_empty();
+        loop {
+            if !self.buf.is_empty() {
+                if let Some(head) = parse_head(&mut self.buf).map_err(HeadError::Failed)? {
+                    return Ok(head);
+                }
+                if self.buf.len() > MAX_HEAD {
+                    let err = invalid(&format!("its head is longer than {MAX_HEAD} bytes"));
+                    return Err(HeadError::Failed(err));
+                }
+            }
+            match std::future::poll_fn(|cx| self.poll_fill(cx)).await {
+                Ok(0) if !received => {
+                    let err = io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the upstream closed the connection without answering",
+                    );
+                    return Err(HeadError::NothingReceived(err));
+                }
+                Ok(0) => {
+                    let err = io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the upstream closed the connection in the middle of the response head",
+                    );
+                    return Err(HeadError::Failed(err));
+                }
+                Ok(_) => received = true,
+                Err(err) if !received && is_reset(&err) => {
+                    return Err(HeadError::NothingReceived(err));
+                }
+                Err(err) => return Err(HeadError::Failed(err)),
+            }
+        }
+    }
+
+    /// Reads what the socket has into the buffer; `Ok(0)` at its end.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let mut read = ReadBuf::new(&mut scratch[..]);
+            ready!(Pin::new(&mut self.stream).poll_read(cx, &mut read))?;
+            self.buf.extend_from_slice(read.filled());
+            Poll::Ready(Ok(read.filled().len()))
+        })
+    }
+}
+
+/// Whether `err` says the peer closed or reset the connection.
+fn is_reset(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+    )
+}
+
+/// Whether `err` (from writing a request) says the upstream had closed
+/// the connection.
+pub(crate) fn is_closed_by_peer(err: &io::Error) -> bool {
+    is_reset(err)
+}
+
+/// A request head for `POST target`, followed by the body when it is
+/// small (one write). `fixed` headers come first unless `headers` names
+/// them too; a name given twice keeps its last value, as a header map
+/// would; framing headers in `headers` are left out (the length is ours).
+/// Returns the head and the body still to write, or the name of a header
+/// that cannot be sent.
+pub(crate) fn encode_request<'b>(
+    target: &str,
+    fixed: &[(&str, &str)],
+    headers: &[(String, String)],
+    body: &'b [u8],
+) -> Result<(Vec<u8>, &'b [u8]), String> {
+    /// Bodies up to this size go in the head's write.
+    const INLINE_BODY: usize = 64 * 1024;
+    let inline = body.len() <= INLINE_BODY;
+    let mut out = Vec::with_capacity(256 + if inline { body.len() } else { 0 });
+    out.extend_from_slice(b"POST ");
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let named = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    for (name, value) in fixed {
+        if !named(name) {
+            write_field(&mut out, name, value)?;
+        }
+    }
+    for (i, (name, value)) in headers.iter().enumerate() {
+        let framing = name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("transfer-encoding");
+        let repeated = headers[i + 1..]
+            .iter()
+            .any(|(later, _)| later.eq_ignore_ascii_case(name));
+        if !framing && !repeated {
+            write_field(&mut out, name, value)?;
+        }
+    }
+    out.extend_from_slice(b"content-length: ");
+    out.extend_from_slice(body.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n\r\n");
+    if inline {
+        out.extend_from_slice(body);
+        Ok((out, &[]))
+    } else {
+        Ok((out, body))
+    }
+}
+
+/// Writes `name: value` (the name in lower case), or returns the name when
+/// either has characters HTTP does not allow.
+fn write_field(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), String> {
+    // RFC 9110 token characters.
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    // Visible ASCII, space and tab (what `HeaderValue::from_str` accepts).
+    let visible = |b: u8| (0x20..0x7f).contains(&b) || b == b'\t';
+    if name.is_empty() || !name.bytes().all(token) || !value.bytes().all(visible) {
+        return Err(name.to_owned());
+    }
+    out.extend(name.bytes().map(|b| b.to_ascii_lowercase()));
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// Parses a complete final response head from the front of `buf` (removing
+/// it, and any informational heads before it); `None` while incomplete.
+fn parse_head(buf: &mut BytesMut) -> io::Result<Option<Head>> {
+    loop {
+        let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut fields);
+        let len = match response.parse(buf) {
+            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(invalid(&format!("more than {MAX_HEADERS} header fields")));
+            }
+            Err(err) => return Err(invalid(&format!("bad response head ({err})"))),
+        };
+        let code = response.code.unwrap_or(0);
+        if code == 101 {
+            return Err(invalid(
+                "101 Switching Protocols, and no upgrade was asked for",
+            ));
+        }
+        if (100..200).contains(&code) {
+            buf.advance(len);
+            continue;
+        }
+        let status = StatusCode::from_u16(code)
+            .map_err(|_| invalid(&format!("status code {code} is out of range")))?;
+        let http11 = response.version == Some(1);
+        let base = buf.as_ptr() as usize;
+        let mut named = Vec::with_capacity(response.headers.len());
+        for field in response.headers.iter() {
+            let name = HeaderName::from_bytes(field.name.as_bytes())
+                .map_err(|_| invalid(&format!("bad header name {:?}", field.name)))?;
+            let start = field.value.as_ptr() as usize - base;
+            named.push((name, start, start + field.value.len()));
+        }
+        let head = buf.split_to(len).freeze();
+        let mut headers = HeaderMap::with_capacity(named.len());
+        for (name, start, end) in named {
+            let value = HeaderValue::from_maybe_shared(head.slice(start..end))
+                .map_err(|_| invalid(&format!("header {name} has a bad value")))?;
+            headers.append(name, value);
+        }
+        let (framing, framed_keep_alive) = framing(status, &headers)?;
+        let keep_alive = http11 && framed_keep_alive && !has_token(&headers, "connection", "close");
+        return Ok(Some(Head {
+            status,
+            headers,
+            framing,
+            keep_alive,
+        }));
+    }
+}
+
+/// How the body after `headers` is framed (RFC 9112 §6.3), and whether the
+/// connection can carry another request after it.
+fn framing(status: StatusCode, headers: &HeaderMap) -> io::Result<(Framing, bool)> {
+    if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+        return Ok((Framing::Length(0), true));
+    }
+    let lengths = headers.get_all(reqwest::header::CONTENT_LENGTH);
+    if headers.contains_key(reqwest::header::TRANSFER_ENCODING) {
+        let last = headers
+            .get_all(reqwest::header::TRANSFER_ENCODING)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .rfind(|coding| !coding.is_empty());
+        if last.is_some_and(|coding| coding.eq_ignore_ascii_case("chunked")) {
+            // With both, the length is ignored and the connection not reused.
+            let reusable = lengths.iter().next().is_none();
+            return Ok((Framing::Chunked(Chunked::Size), reusable));
+        }
+        return Ok((Framing::UntilClose, false));
+    }
+    let mut length = None;
+    for value in lengths {
+        for part in value.as_bytes().split(|&b| b == b',') {
+            let part = part.trim_ascii();
+            let parsed = std::str::from_utf8(part)
+                .ok()
+                .filter(|text| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|text| text.parse::<u64>().ok());
+            match (parsed, length) {
+                (Some(n), None) => length = Some(n),
+                (Some(n), Some(seen)) if n == seen => {}
+                _ => return Err(invalid("its content-length is not one number")),
+            }
+        }
+    }
+    Ok(match length {
+        Some(n) => (Framing::Length(n), true),
+        None => (Framing::UntilClose, false),
+    })
+}
+
+/// Whether a comma-separated header `name` lists `token`.
+fn has_token(headers: &HeaderMap, name: &str, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|part| part.trim().eq_ignore_ascii_case(token))
+}
+
+/// What takes a connection whose response was read to its end.
+pub(crate) trait Reuse: Send + Unpin + 'static {
+    /// Takes `conn` back (to a pool).
+    fn reuse(self, conn: Conn);
+}
+
+/// A response body, read from its connection as the caller polls it; the
+/// connection goes to `R` when the body has ended with nothing left over,
+/// and is closed when the body is dropped before its end.
+pub(crate) struct Body<R: Reuse> {
+    conn: Option<Conn>,
+    framing: Framing,
+    keep_alive: bool,
+    reuse: Option<R>,
+    /// A step already decoded (looking ahead for the end).
+    next: Option<io::Result<Step>>,
+}
+
+impl<R: Reuse> Body<R> {
+    /// The body that follows `head` on `conn`.
+    pub(crate) fn new(conn: Conn, head: &Head, reuse: R) -> Self {
+        Self {
+            conn: Some(conn),
+            framing: head.framing,
+            keep_alive: head.keep_alive,
+            reuse: Some(reuse),
+            next: None,
+        }
+    }
+
+    /// The next step the buffered bytes give, without reading.
+    fn step(&mut self) -> io::Result<Option<Step>> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(Some(Step::End));
+        };
+        let buf = &mut conn.buf;
+        match &mut self.framing {
+            Framing::Length(0) => Ok(Some(Step::End)),
+            Framing::Length(left) => {
+                if buf.is_empty() {
+                    return Ok(None);
+                }
+                let take = usize::try_from(*left).map_or(buf.len(), |left| left.min(buf.len()));
+                *left -= take as u64;
+                Ok(Some(Step::Data(buf.split_to(take).freeze())))
+            }
+            Framing::Chunked(state) => state.decode(buf),
+            Framing::UntilClose if buf.is_empty() => Ok(None),
+            Framing::UntilClose => Ok(Some(Step::Data(buf.split().freeze()))),
+        }
+    }
+
+    /// The body has ended: the connection is reused when it can be.
+    fn finish(&mut self) {
+        let conn = self.conn.take();
+        if let (Some(conn), Some(reuse)) = (conn, self.reuse.take())
+            && self.keep_alive
+            && conn.buf.is_empty()
+        {
+            reuse.reuse(conn);
+        }
+    }
+}
+
+impl<R: Reuse> futures::Stream for Body<R> {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            let step = match this.next.take() {
+                Some(step) => step.map(Some),
+                None => this.step(),
+            };
+            match step {
+                Err(err) => {
+                    this.conn = None;
+                    return Poll::Ready(Some(Err(err)));
+                }
+                Ok(Some(Step::End)) => {
+                    this.finish();
+                    return Poll::Ready(None);
+                }
+                Ok(Some(Step::Data(data))) => {
+                    // Looking ahead: when the end is already here, the
+                    // connection is free now, even if the caller stops
+                    // polling at the last piece.
+                    match this.step() {
+                        Ok(Some(Step::End)) => this.finish(),
+                        Ok(None) => {}
+                        Ok(Some(step)) => this.next = Some(Ok(step)),
+                        Err(err) => this.next = Some(Err(err)),
+                    }
+                    return Poll::Ready(Some(Ok(data)));
+                }
+                Ok(None) => {}
+            }
+            let Some(conn) = this.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match ready!(conn.poll_fill(cx)) {
+                Ok(0) if matches!(this.framing, Framing::UntilClose) => {
+                    this.conn = None;
+                    return Poll::Ready(None);
+                }
+                Ok(0) => {
+                    this.conn = None;
+                    return Poll::Ready(Some(Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the upstream closed the connection before the response body ended",
+                    ))));
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    this.conn = None;
+                    return Poll::Ready(Some(Err(err)));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
