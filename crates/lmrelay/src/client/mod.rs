@@ -542,9 +542,7 @@ impl Client {
         .await
         .map_err(|_| deadline_error(&target, &wire.url, "no response headers", first_wait))??;
         let is_json = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
+            .header("content-type")
             .is_some_and(|v| v.starts_with("application/json"));
         if is_json {
             let left = first_wait.saturating_sub(started.elapsed());

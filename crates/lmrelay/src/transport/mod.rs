@@ -247,8 +247,15 @@ pub(crate) type ByteStream =
 /// be read.
 pub(crate) struct HttpResponse {
     status: reqwest::StatusCode,
-    headers: reqwest::header::HeaderMap,
+    headers: Headers,
     body: ResponseBody,
+}
+
+/// A response's header fields: reqwest's map, or the head's bytes as our
+/// client read them.
+enum Headers {
+    Map(reqwest::header::HeaderMap),
+    Raw(h1::RawFields),
 }
 
 enum ResponseBody {
@@ -257,9 +264,20 @@ enum ResponseBody {
 }
 
 impl HttpResponse {
-    /// The response headers.
-    pub(crate) fn headers(&self) -> &reqwest::header::HeaderMap {
-        &self.headers
+    /// The value of the first header field named `name`, when it is text.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        match &self.headers {
+            Headers::Map(map) => map.get(name).and_then(|value| value.to_str().ok()),
+            Headers::Raw(fields) => fields.get(name).and_then(|v| std::str::from_utf8(v).ok()),
+        }
+    }
+
+    /// The header fields as a map.
+    fn header_map(&self) -> reqwest::header::HeaderMap {
+        match &self.headers {
+            Headers::Map(map) => map.clone(),
+            Headers::Raw(fields) => fields.to_map(),
+        }
     }
 
     /// The body, piece by piece.
@@ -292,7 +310,7 @@ pub(crate) async fn send(
         return Ok(response);
     }
     let status = response.status.as_u16();
-    let headers = response.headers.clone();
+    let headers = response.header_map();
     let body = read_body(target, &wire.url, response)
         .await
         .unwrap_or_default();
@@ -323,7 +341,7 @@ async fn send_reqwest(
         .map_err(|err| transport_error(target, &wire.url, &Failure::from_reqwest(&err)))?;
     Ok(HttpResponse {
         status: response.status(),
-        headers: response.headers().clone(),
+        headers: Headers::Map(response.headers().clone()),
         body: ResponseBody::Reqwest(response),
     })
 }
@@ -362,7 +380,7 @@ async fn send_direct(
     })?;
     Ok(HttpResponse {
         status: head.status,
-        headers: head.headers,
+        headers: Headers::Raw(head.fields),
         body: ResponseBody::Direct(body),
     })
 }

@@ -56,15 +56,56 @@ pub(crate) struct Conn {
     buf: BytesMut,
 }
 
-/// A response head: status, headers, and how its body is framed.
+/// A response head: status, header fields, and how its body is framed.
 #[derive(Debug)]
 pub(crate) struct Head {
     /// The status code.
     pub(crate) status: StatusCode,
-    /// The header fields, in the order sent.
-    pub(crate) headers: HeaderMap,
+    /// The header fields as they arrived (httparse checked them).
+    pub(crate) fields: RawFields,
     framing: Framing,
     keep_alive: bool,
+}
+
+/// Header fields kept as the bytes of the response head: a success reply
+/// needs one field at most (the content type of a stream), so no map is
+/// built unless asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct RawFields(Bytes);
+
+impl RawFields {
+    /// Each field's name and value (optional whitespace trimmed), in order.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        // The status line, then one field per line; the head ends with an
+        // empty line. httparse refused anything else (obsolete folding,
+        // whitespace before the colon).
+        self.0.split(|&b| b == b'\n').skip(1).filter_map(|line| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let colon = memchr::memchr(b':', line)?;
+            Some((&line[..colon], line[colon + 1..].trim_ascii()))
+        })
+    }
+
+    /// The value of the first field named `name` (case-insensitive).
+    pub(crate) fn get(&self, name: &str) -> Option<&[u8]> {
+        self.iter()
+            .find(|(field, _)| field.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, value)| value)
+    }
+
+    /// The fields as a header map (for error mapping); a field whose name or
+    /// value the map does not take is left out.
+    pub(crate) fn to_map(&self) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in self.iter() {
+            if let (Ok(name), Ok(value)) =
+                (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+            {
+                map.append(name, value);
+            }
+        }
+        map
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -213,21 +254,24 @@ pub(crate) fn encode_request<'b>(
     let named = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
     for (name, value) in fixed {
         if !named(name) {
-            write_field(&mut out, name, value)?;
+            put_field(&mut out, name.as_bytes(), value.as_bytes());
         }
     }
     for (i, (name, value)) in headers.iter().enumerate() {
+        if !sendable(name, value) {
+            return Err(name.clone());
+        }
         let framing = name.eq_ignore_ascii_case("content-length")
             || name.eq_ignore_ascii_case("transfer-encoding");
         let repeated = headers[i + 1..]
             .iter()
             .any(|(later, _)| later.eq_ignore_ascii_case(name));
         if !framing && !repeated {
-            write_field(&mut out, name, value)?;
+            put_field(&mut out, name.as_bytes(), value.as_bytes());
         }
     }
     out.extend_from_slice(b"content-length: ");
-    out.extend_from_slice(body.len().to_string().as_bytes());
+    put_decimal(&mut out, body.len());
     out.extend_from_slice(b"\r\n\r\n");
     if inline {
         out.extend_from_slice(body);
@@ -237,30 +281,86 @@ pub(crate) fn encode_request<'b>(
     }
 }
 
-/// Writes `name: value` (the name in lower case), or returns the name when
-/// either has characters HTTP does not allow.
-fn write_field(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), String> {
-    // RFC 9110 token characters.
-    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    // Visible ASCII, space and tab (what `HeaderValue::from_str` accepts).
-    let visible = |b: u8| (0x20..0x7f).contains(&b) || b == b'\t';
-    if name.is_empty() || !name.bytes().all(token) || !value.bytes().all(visible) {
-        return Err(name.to_owned());
+/// RFC 9110 token characters (header names).
+const TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
     }
-    out.extend(name.bytes().map(|b| b.to_ascii_lowercase()));
+    table
+};
+
+/// Whether `name: value` can be sent: the name a token, the value visible
+/// ASCII, spaces and tabs (what `HeaderValue::from_str` accepts).
+fn sendable(name: &str, value: &str) -> bool {
+    // No early exit in the value's loop, so it runs over whole words.
+    let bad_value = value.bytes().fold(false, |bad, b| {
+        bad | ((b < 0x20 && b != b'\t') | (b >= 0x7f))
+    });
+    !name.is_empty() && name.bytes().all(|b| TOKEN[usize::from(b)]) && !bad_value
+}
+
+/// Writes `name: value` and its line break, the name in lower case.
+fn put_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    if name.iter().any(u8::is_ascii_uppercase) {
+        out.extend(name.iter().map(u8::to_ascii_lowercase));
+    } else {
+        out.extend_from_slice(name);
+    }
     out.extend_from_slice(b": ");
-    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");
-    Ok(())
+}
+
+/// Writes `n` in decimal.
+fn put_decimal(out: &mut Vec<u8>, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// Parses a complete final response head from the front of `buf` (removing
 /// it, and any informational heads before it); `None` while incomplete.
 fn parse_head(buf: &mut BytesMut) -> io::Result<Option<Head>> {
     loop {
-        let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut response = httparse::Response::new(&mut fields);
-        let len = match response.parse(buf) {
+        // Uninitialised: zeroing 128 fields cost more than parsing a head.
+        let mut fields = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut []);
+        let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+            &mut response,
+            buf,
+            &mut fields,
+        );
+        let len = match parsed {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(httparse::Error::TooManyHeaders) => {
@@ -281,68 +381,58 @@ fn parse_head(buf: &mut BytesMut) -> io::Result<Option<Head>> {
         let status = StatusCode::from_u16(code)
             .map_err(|_| invalid(&format!("status code {code} is out of range")))?;
         let http11 = response.version == Some(1);
-        let base = buf.as_ptr() as usize;
-        let mut named = Vec::with_capacity(response.headers.len());
-        for field in response.headers.iter() {
-            let name = HeaderName::from_bytes(field.name.as_bytes())
-                .map_err(|_| invalid(&format!("bad header name {:?}", field.name)))?;
-            let start = field.value.as_ptr() as usize - base;
-            named.push((name, start, start + field.value.len()));
-        }
-        let head = buf.split_to(len).freeze();
-        let mut headers = HeaderMap::with_capacity(named.len());
-        for (name, start, end) in named {
-            let value = HeaderValue::from_maybe_shared(head.slice(start..end))
-                .map_err(|_| invalid(&format!("header {name} has a bad value")))?;
-            headers.append(name, value);
-        }
-        let (framing, framed_keep_alive) = framing(status, &headers)?;
-        let keep_alive = http11 && framed_keep_alive && !has_token(&headers, "connection", "close");
+        let (framing, reusable) = framing(status, response.headers)?;
+        let close = response.headers.iter().any(|field| {
+            field.name.eq_ignore_ascii_case("connection") && lists(field.value, "close")
+        });
+        let keep_alive = http11 && reusable && !close;
+        let fields = RawFields(buf.split_to(len).freeze());
         return Ok(Some(Head {
             status,
-            headers,
+            fields,
             framing,
             keep_alive,
         }));
     }
 }
 
-/// How the body after `headers` is framed (RFC 9112 §6.3), and whether the
+/// How the body after `fields` is framed (RFC 9112 §6.3), and whether the
 /// connection can carry another request after it.
-fn framing(status: StatusCode, headers: &HeaderMap) -> io::Result<(Framing, bool)> {
+fn framing(status: StatusCode, fields: &[httparse::Header<'_>]) -> io::Result<(Framing, bool)> {
     if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
         return Ok((Framing::Length(0), true));
     }
-    let lengths = headers.get_all(reqwest::header::CONTENT_LENGTH);
-    if headers.contains_key(reqwest::header::TRANSFER_ENCODING) {
-        let last = headers
-            .get_all(reqwest::header::TRANSFER_ENCODING)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map(str::trim)
-            .rfind(|coding| !coding.is_empty());
-        if last.is_some_and(|coding| coding.eq_ignore_ascii_case("chunked")) {
-            // With both, the length is ignored and the connection not reused.
-            let reusable = lengths.iter().next().is_none();
-            return Ok((Framing::Chunked(Chunked::Size), reusable));
-        }
-        return Ok((Framing::UntilClose, false));
-    }
     let mut length = None;
-    for value in lengths {
-        for part in value.as_bytes().split(|&b| b == b',') {
-            let part = part.trim_ascii();
-            let parsed = std::str::from_utf8(part)
-                .ok()
-                .filter(|text| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|text| text.parse::<u64>().ok());
-            match (parsed, length) {
-                (Some(n), None) => length = Some(n),
-                (Some(n), Some(seen)) if n == seen => {}
-                _ => return Err(invalid("its content-length is not one number")),
+    let mut has_length = false;
+    let mut last_coding: Option<&[u8]> = None;
+    for field in fields {
+        if field.name.eq_ignore_ascii_case("transfer-encoding") {
+            let mut codings = field.value.split(|&b| b == b',').map(<[u8]>::trim_ascii);
+            if let Some(coding) = codings.rfind(|coding| !coding.is_empty()) {
+                last_coding = Some(coding);
+            }
+        } else if field.name.eq_ignore_ascii_case("content-length") {
+            has_length = true;
+            for part in field.value.split(|&b| b == b',') {
+                let part = part.trim_ascii();
+                let parsed = std::str::from_utf8(part)
+                    .ok()
+                    .filter(|text| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|text| text.parse::<u64>().ok());
+                match (parsed, length) {
+                    (Some(n), None) => length = Some(n),
+                    (Some(n), Some(seen)) if n == seen => {}
+                    _ => return Err(invalid("its content-length is not one number")),
+                }
             }
         }
+    }
+    if let Some(coding) = last_coding {
+        if coding.eq_ignore_ascii_case(b"chunked") {
+            // With both, the length is ignored and the connection not reused.
+            return Ok((Framing::Chunked(Chunked::Size), !has_length));
+        }
+        return Ok((Framing::UntilClose, false));
     }
     Ok(match length {
         Some(n) => (Framing::Length(n), true),
@@ -350,14 +440,11 @@ fn framing(status: StatusCode, headers: &HeaderMap) -> io::Result<(Framing, bool
     })
 }
 
-/// Whether a comma-separated header `name` lists `token`.
-fn has_token(headers: &HeaderMap, name: &str, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|part| part.trim().eq_ignore_ascii_case(token))
+/// Whether a comma-separated field value lists `token` (case-insensitive).
+fn lists(value: &[u8], token: &str) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|part| part.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// What takes a connection whose response was read to its end.

@@ -74,7 +74,7 @@ async fn exchange(
         }
     }
     let back = returned.0.lock().unwrap().pop();
-    (Ok((head.status.as_u16(), head.headers, read)), back)
+    (Ok((head.status.as_u16(), head.fields.to_map(), read)), back)
 }
 
 #[tokio::test]
@@ -95,6 +95,7 @@ async fn scripted_length_and_chunked_bodies_in_pieces_reuse_one_connection() {
     let (status, headers, body) = result.unwrap();
     assert_eq!((status, &body[..]), (200, &b"hello world"[..]));
     assert_eq!(headers["x-a"], "1");
+    assert_eq!(headers["content-length"], "11");
     let (result, conn) = exchange(conn.expect("kept after a length body"), &returned).await;
     let (status, _, body) = result.unwrap();
     assert_eq!((status, &body[..]), (201, &b"hello world"[..]));
@@ -260,4 +261,26 @@ fn requests_keep_the_last_of_repeated_headers_and_leave_out_framing() {
         let err = encode_request("/", &fixed, &headers, b"").unwrap_err();
         assert_eq!(err, name);
     }
+}
+
+#[test]
+fn raw_fields_answer_by_name_and_become_a_map() {
+    let mut buf = BytesMut::from(
+        &b"HTTP/1.1 429 Too Many Requests\r\nContent-Type:  application/json \r\n\
+           retry-after: 7\r\nx-dup: a\r\nx-dup: b\r\ncontent-length: 0\r\n\r\n"[..],
+    );
+    let head = parse_head(&mut buf).unwrap().expect("a complete head");
+    assert!(buf.is_empty());
+    assert_eq!(head.status.as_u16(), 429);
+    assert_eq!(
+        head.fields.get("content-type"),
+        Some(&b"application/json"[..])
+    );
+    assert_eq!(head.fields.get("X-DUP"), Some(&b"a"[..]));
+    assert_eq!(head.fields.get("missing"), None);
+    let map = head.fields.to_map();
+    assert_eq!(map["retry-after"], "7");
+    let dups: Vec<_> = map.get_all("x-dup").iter().collect();
+    assert_eq!(dups, ["a", "b"]);
+    assert_eq!(map.len(), 5);
 }
