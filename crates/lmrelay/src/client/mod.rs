@@ -276,15 +276,19 @@ impl Client {
                     )
                 });
             }
-            self.unary("chat", request, RAW_CHAT, |target, model, canned| {
-                let response = mock::chat(target, model, canned)?;
-                RawChatCompletion::from_typed(&response).map_err(|err| {
-                    target.error(
-                        ErrorKind::APIError,
-                        format!("the mock reply could not be written as JSON: {err}"),
-                    )
-                })
-            })
+            // Boxed: the call's future is several KiB, and the caller's
+            // futures (a gateway's router) move this one a few times.
+            Box::pin(
+                self.unary("chat", request, RAW_CHAT, |target, model, canned| {
+                    let response = mock::chat(target, model, canned)?;
+                    RawChatCompletion::from_typed(&response).map_err(|err| {
+                        target.error(
+                            ErrorKind::APIError,
+                            format!("the mock reply could not be written as JSON: {err}"),
+                        )
+                    })
+                }),
+            )
             .await
         }
     }
@@ -358,36 +362,36 @@ impl Client {
                 };
                 return Ok(ChatStream::from_typed_chunks(chunks).with_meta(meta));
             }
-            let stream = self
-                .run(model, options, |target| async move {
-                    let meta = ResponseMeta {
-                        requested_model: Some(model.clone()),
-                        provider: Some(target.provider.prefix.clone()),
-                        ..ResponseMeta::default()
-                    };
-                    if let Some(mock) = &options.mock_response {
-                        let include_usage = body
-                            .stream_options
-                            .as_ref()
-                            .and_then(|o| o.include_usage)
-                            .unwrap_or(false);
-                        let chunks = mock::chat_chunks(&target, model, mock, include_usage)?;
-                        return Ok(ChatStream::from_typed_chunks(chunks).with_meta(meta));
-                    }
-                    let adapter = chat_adapter(&target)?;
-                    let wire = (adapter.chat_request)(&target, body, options, true)?;
-                    let served_model = target.model.clone();
+            // Boxed, as in `completion_raw`.
+            let stream = Box::pin(self.run(model, options, |target| async move {
+                let meta = ResponseMeta {
+                    requested_model: Some(model.clone()),
+                    provider: Some(target.provider.prefix.clone()),
+                    ..ResponseMeta::default()
+                };
+                if let Some(mock) = &options.mock_response {
                     let include_usage = body
                         .stream_options
                         .as_ref()
                         .and_then(|o| o.include_usage)
                         .unwrap_or(false);
-                    Ok(self
-                        .open_stream(target, wire, options, adapter, &served_model, include_usage)
-                        .await?
-                        .with_meta(meta))
-                })
-                .await?;
+                    let chunks = mock::chat_chunks(&target, model, mock, include_usage)?;
+                    return Ok(ChatStream::from_typed_chunks(chunks).with_meta(meta));
+                }
+                let adapter = chat_adapter(&target)?;
+                let wire = (adapter.chat_request)(&target, body, options, true)?;
+                let served_model = target.model.clone();
+                let include_usage = body
+                    .stream_options
+                    .as_ref()
+                    .and_then(|o| o.include_usage)
+                    .unwrap_or(false);
+                Ok(self
+                    .open_stream(target, wire, options, adapter, &served_model, include_usage)
+                    .await?
+                    .with_meta(meta))
+            }))
+            .await?;
             match (&self.cache, cache_key) {
                 (Some(cache), Some(key))
                     if options.mock_response.is_none() && !options.cache.no_store =>
