@@ -365,9 +365,9 @@ mod tests {
         assert_eq!(pooled, 1, "sequential requests share one connection");
     }
 
-    /// A server that answers each request with `connection: close` and
-    /// closes; it counts the connections it accepted.
-    async fn closing_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    /// A server that answers each request with `reply` and closes the
+    /// connection; it counts the connections it accepted.
+    async fn closing_server(reply: &'static [u8]) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/v1", listener.local_addr().unwrap());
@@ -384,7 +384,6 @@ mod tests {
                         Ok(n) => seen.extend_from_slice(&buf[..n]),
                     }
                 }
-                let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
                 let _ = socket.write_all(reply).await;
             }
         });
@@ -393,7 +392,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_connection_the_server_closed_is_never_reused() {
-        let (url, accepted) = closing_server().await;
+        let (url, accepted) =
+            closing_server(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+                .await;
         let client = DirectClient::new(Duration::from_secs(2));
         let endpoint = client.endpoint(&url).unwrap();
         for _ in 0..3 {
@@ -412,5 +413,35 @@ mod tests {
         let endpoint = client.endpoint(&url).unwrap();
         let err = post(&client, &endpoint, b"").await.unwrap_err();
         assert!(err.is_connect(), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_server_closed_while_idle_is_replaced() {
+        // Keep-alive is implied, then the server closes anyway: the next
+        // request finds the close, or fails before any answer and goes again
+        // on a new connection.
+        let (url, accepted) =
+            closing_server(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}").await;
+        let client = DirectClient::new(Duration::from_secs(2));
+        let endpoint = client.endpoint(&url).unwrap();
+        for _ in 0..3 {
+            let (status, body) = post(&client, &endpoint, b"").await.unwrap();
+            assert_eq!((status, &body[..]), (200, &b"{}"[..]));
+        }
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_new_connection_closed_without_an_answer_is_an_error_not_a_retry() {
+        let (url, accepted) = closing_server(b"").await;
+        let client = DirectClient::new(Duration::from_secs(2));
+        let endpoint = client.endpoint(&url).unwrap();
+        let err = post(&client, &endpoint, b"").await.unwrap_err();
+        assert!(!err.is_connect(), "{err:?}");
+        assert!(
+            err.as_error().to_string().contains("without answering"),
+            "{err:?}"
+        );
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }
