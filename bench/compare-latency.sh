@@ -16,12 +16,6 @@ if [ $# -lt 3 ]; then
     echo "usage: bench/compare-latency.sh OLD_LMRELAY NEW_LMRELAY RATE [plain|stream] [ROUNDS]" >&2
     exit 2
 fi
-for binary in "$1" "$2"; do
-    if [ ! -x "$binary" ]; then
-        echo "bench/compare-latency.sh: $binary is not an executable lmrelay binary: build one (cargo build --release -p lmrelay-cli) and copy target/release/lmrelay aside" >&2
-        exit 2
-    fi
-done
 rate=$3
 mode=${4:-plain}
 rounds=${5:-3}
@@ -34,22 +28,8 @@ if ! [[ $rate =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]]; then
     echo "bench/compare-latency.sh: RATE and ROUNDS must be positive whole numbers (got '$rate' and '$rounds')" >&2
     exit 2
 fi
-old=$(realpath "$1")
-new=$(realpath "$2")
-build_release
+start_two_gateways bench/compare-latency.sh "$1" "$2"
 cargo build --release --locked -q -p paced-load
-release=$bin
-start_mock 0
-mock_config "$work/config.yaml"
-mkdir -p "$work/old" "$work/new"
-ln -s "$old" "$work/old/lmrelay"
-ln -s "$new" "$work/new/lmrelay"
-bin=$work/old
-start_lmrelay 1 "$work/config.yaml"
-old_pid=$gw_pid old_port=$gw_port
-bin=$work/new
-start_lmrelay 1 "$work/config.yaml"
-new_pid=$gw_pid new_port=$gw_port
 echo "{\"model\": \"mock\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"stream\": $stream}" > "$work/body.json"
 echo "| round | build | p50 ms | p99 ms | CPU µs/req |"
 echo "|---|---|---|---|---|"

@@ -14,31 +14,10 @@ if [ $# -lt 2 ]; then
     echo "usage: bench/compare.sh OLD_LMRELAY NEW_LMRELAY [SECONDS] [ROUNDS] (two lmrelay binaries)" >&2
     exit 2
 fi
-for binary in "$1" "$2"; do
-    if [ ! -x "$binary" ]; then
-        echo "bench/compare.sh: $binary is not an executable lmrelay binary: build one (cargo build --release -p lmrelay-cli) and copy target/release/lmrelay aside" >&2
-        exit 2
-    fi
-done
-old=$(realpath "$1")
-new=$(realpath "$2")
 seconds=${3:-5}
 rounds=${4:-3}
 need_tools nginx wrk
-build_release
-release=$bin
-start_mock 0
-mock_config "$work/config.yaml"
-mkdir -p "$work/old" "$work/new"
-ln -s "$old" "$work/old/lmrelay"
-ln -s "$new" "$work/new/lmrelay"
-bin=$work/old
-start_lmrelay 1 "$work/config.yaml"
-old_pid=$gw_pid old_port=$gw_port
-bin=$work/new
-start_lmrelay 1 "$work/config.yaml"
-new_pid=$gw_pid new_port=$gw_port
-bin=$release
+start_two_gateways bench/compare.sh "$1" "$2"
 start_nginx 1 ""
 rows=$work/rows.txt
 : > "$rows"

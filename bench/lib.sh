@@ -129,6 +129,36 @@ start_lmrelay() {
     wait_port "$gw_port"
 }
 
+# Two builds of the gateway on core 1, for the side-by-side scripts:
+# checks that both are executables (naming the calling script), then starts
+# the mock provider and both gateways on one config. Sets old_pid old_port
+# new_pid new_port, and release (the directory of this tree's binaries).
+start_two_gateways() {
+    local script=$1 old=$2 new=$3 binary
+    for binary in "$old" "$new"; do
+        if [ ! -x "$binary" ]; then
+            echo "$script: $binary is not an executable lmrelay binary: build one (cargo build --release -p lmrelay-cli) and copy target/release/lmrelay aside" >&2
+            exit 2
+        fi
+    done
+    old=$(realpath "$old")
+    new=$(realpath "$new")
+    build_release
+    release=$bin
+    start_mock 0
+    mock_config "$work/config.yaml"
+    mkdir -p "$work/old" "$work/new"
+    ln -s "$old" "$work/old/lmrelay"
+    ln -s "$new" "$work/new/lmrelay"
+    bin=$work/old
+    start_lmrelay 1 "$work/config.yaml"
+    old_pid=$gw_pid old_port=$gw_port
+    bin=$work/new
+    start_lmrelay 1 "$work/config.yaml"
+    new_pid=$gw_pid new_port=$gw_port
+    bin=$release
+}
+
 # LiteLLM's proxy as its CLI starts it (one uvicorn worker), pinned release.
 start_litellm() {
     local py
