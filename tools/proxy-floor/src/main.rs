@@ -3,8 +3,8 @@
 //! per request next to nginx (`bench/floor.sh`). Every request's body is
 //! read whole and POSTed to `UPSTREAM_URL`; the answer is returned whole.
 //! MODE `hyper` uses hyper-util's pooled client (lmrelay now sends plain
-//! http over hyper's connections with a leaner pool of its own, so this
-//! floor is a little above the gateway's HTTP cost), `reqwest` uses reqwest
+//! http through an HTTP/1.1 client and pool of its own, leaner than this,
+//! so this floor is a little above the gateway's HTTP cost), `reqwest` uses reqwest
 //! (what lmrelay uses for https). One thread, like the gateway pinned to
 //! one core, and the same allocator as the gateway (mimalloc), so the two
 //! differ only in what lmrelay adds. Not a product: no headers are copied,

@@ -121,6 +121,15 @@ impl ProviderSpec {
     pub fn serves(&self, endpoint: Endpoint) -> bool {
         self.endpoints.contains(&endpoint)
     }
+
+    /// ` or set NAME` for the first environment variable that may hold the
+    /// API base (empty when there is none), for hints after "pass api_base".
+    pub(crate) fn or_set_api_base_env(&self) -> String {
+        self.api_base_env
+            .first()
+            .map(|name| format!(" or set {name}"))
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Deserialize)]

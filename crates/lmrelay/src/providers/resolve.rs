@@ -179,12 +179,7 @@ impl Target {
     pub fn endpoint_url(&self, endpoint: Endpoint) -> Result<String> {
         let provider = &self.provider.prefix;
         let Some(base) = self.api_base.as_deref() else {
-            let env = self
-                .provider
-                .api_base_env
-                .first()
-                .map(|name| format!(" or set {name}"))
-                .unwrap_or_default();
+            let env = self.provider.or_set_api_base_env();
             return Err(self.error(
                 ErrorKind::BadRequest,
                 format!("provider '{provider}' has no default API base: pass api_base{env}"),

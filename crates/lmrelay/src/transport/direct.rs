@@ -368,7 +368,7 @@ mod tests {
     /// A server that answers each request with `reply` and closes the
     /// connection; it counts the connections it accepted.
     async fn closing_server(reply: &'static [u8]) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::io::AsyncWriteExt;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/v1", listener.local_addr().unwrap());
         let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -376,15 +376,9 @@ mod tests {
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
                 count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let mut seen = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
+                if h1::tests::read_request(&mut socket).await.is_some() {
+                    let _ = socket.write_all(reply).await;
                 }
-                let _ = socket.write_all(reply).await;
             }
         });
         (url, accepted)

@@ -428,12 +428,7 @@ pub(crate) fn transport_error(target: &Target, url: &str, err: &Failure) -> Erro
         format!("connection to {url} failed ({cause})")
     };
     let hint = if target.provider.local {
-        let env = target
-            .provider
-            .api_base_env
-            .first()
-            .map(|name| format!(" or set {name}"))
-            .unwrap_or_default();
+        let env = target.provider.or_set_api_base_env();
         format!(
             ". Is the {} server running and listening there? Start it, or pass api_base{env} \
              with the URL where it listens",

@@ -4,8 +4,9 @@
 //!
 //! hyper's client connection runs as a task of its own and hands each body
 //! piece to the caller through a channel that holds one piece: a streamed
-//! reply of ten chunks cost twenty task switches, and a plain request about
-//! a sixth of a gateway request's instructions. What an LLM API needs of
+//! reply of ten chunks took 22 task polls (3 now), and replacing it saved
+//! about a ninth of a plain gateway request's instructions and a quarter of
+//! a streamed one's (callgrind). What an LLM API needs of
 //! HTTP/1.1 is small: a POST with a length, a response framed by
 //! `Content-Length`, chunked encoding or the end of the connection, and
 //! keep-alive.
@@ -37,7 +38,8 @@ const READ_SIZE: usize = 16 * 1024;
 
 thread_local! {
     /// Where each read lands before it is appended to a connection's
-    /// buffer: one per thread, so an idle connection holds no read space.
+    /// buffer: one per thread, so an idle connection keeps no fixed read
+    /// buffer of its own.
     static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_SIZE].into_boxed_slice());
 }
 
@@ -195,7 +197,7 @@ impl Conn {
                     return Err(HeadError::Failed(err));
                 }
                 Ok(_) => received = true,
-                Err(err) if !received && is_reset(&err) => {
+                Err(err) if !received && is_closed_by_peer(&err) => {
                     return Err(HeadError::NothingReceived(err));
                 }
                 Err(err) => return Err(HeadError::Failed(err)),
@@ -215,8 +217,9 @@ impl Conn {
     }
 }
 
-/// Whether `err` says the peer closed or reset the connection.
-fn is_reset(err: &io::Error) -> bool {
+/// Whether `err` (from writing a request or reading its answer) says the
+/// upstream closed or reset the connection.
+pub(crate) fn is_closed_by_peer(err: &io::Error) -> bool {
     matches!(
         err.kind(),
         io::ErrorKind::ConnectionReset
@@ -224,12 +227,6 @@ fn is_reset(err: &io::Error) -> bool {
             | io::ErrorKind::BrokenPipe
             | io::ErrorKind::UnexpectedEof
     )
-}
-
-/// Whether `err` (from writing a request) says the upstream had closed
-/// the connection.
-pub(crate) fn is_closed_by_peer(err: &io::Error) -> bool {
-    is_reset(err)
 }
 
 /// A request head for `POST target`, followed by the body when it is
@@ -570,4 +567,4 @@ impl<R: Reuse> futures::Stream for Body<R> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -17,6 +17,20 @@ impl Reuse for Returned {
     }
 }
 
+/// Reads one request's head (and the short body the tests send in the same
+/// write) from `socket`; `None` when it closes or fails first.
+pub(in crate::transport) async fn read_request(socket: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(request)
+}
+
 /// A server that answers each request on a connection with the next of
 /// `replies`, each sent as the given pieces with a pause between them;
 /// then closes. Returns its address and the requests' raw bytes.
@@ -30,15 +44,9 @@ async fn scripted(
     tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
         for reply in replies {
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            // Each request here has a head and a short body in one write.
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match socket.read(&mut buf).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
+            let Some(request) = read_request(&mut socket).await else {
+                return;
+            };
             requests.lock().unwrap().push(request);
             for piece in reply {
                 socket.write_all(piece).await.unwrap();
@@ -283,4 +291,25 @@ fn raw_fields_answer_by_name_and_become_a_map() {
     let dups: Vec<_> = map.get_all("x-dup").iter().collect();
     assert_eq!(dups, ["a", "b"]);
     assert_eq!(map.len(), 5);
+}
+
+#[tokio::test]
+async fn scripted_a_caller_that_stops_at_the_last_piece_still_frees_the_connection() {
+    // The end is in the same read as the last data: looking ahead finds it.
+    for reply in [
+        &b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"[..],
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    ] {
+        let (addr, _) = scripted(vec![vec![reply]]).await;
+        let mut conn = connect(addr).await;
+        let (head, _) = encode_request("/", &[], &[], b"").unwrap();
+        conn.write_request(&head, &[]).await.unwrap();
+        let head = conn.read_head().await.map_err(|_| ()).unwrap();
+        let returned = Returned::default();
+        let mut body = Body::new(conn, &head, returned.clone());
+        assert_eq!(&body.next().await.unwrap().unwrap()[..], b"hello");
+        let reused = returned.0.lock().unwrap().len();
+        assert_eq!(reused, 1, "{}", String::from_utf8_lossy(reply));
+        assert!(body.next().await.is_none(), "and the body has ended");
+    }
 }
