@@ -1,10 +1,18 @@
 //! Decoding a `Transfer-Encoding: chunked` body (RFC 9112 §7.1) from a
 //! buffer that fills as bytes arrive: each step takes what is complete and
-//! leaves the rest for the next read.
+//! leaves the rest for the next read. The SDK's client reads responses with
+//! it and the gateway's server reads request bodies.
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::invalid;
+/// What is wrong with a chunked body (the text names the problem).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Malformed(pub String);
+
+fn invalid(what: &str) -> Malformed {
+    Malformed(what.to_owned())
+}
 
 /// The longest chunk-size line (size and extensions) accepted.
 const MAX_SIZE_LINE: usize = 4096;
@@ -14,7 +22,7 @@ const MAX_TRAILERS: usize = 64 * 1024;
 
 /// Where the decoder is in the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Chunked {
+pub enum Chunked {
     /// Before a chunk-size line.
     Size,
     /// Inside a chunk's data, with this many bytes left.
@@ -29,7 +37,7 @@ pub(crate) enum Chunked {
 
 /// What one decoding step found.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Step {
+pub enum Step {
     /// Body bytes (a chunk's data, or as much of it as has arrived).
     Data(Bytes),
     /// The body ended (last chunk and trailers read).
@@ -39,7 +47,7 @@ pub(crate) enum Step {
 impl Chunked {
     /// Decodes what `buf` holds: the next data or the end, or `None` when
     /// more bytes are needed. Consumed bytes are removed from `buf`.
-    pub(crate) fn decode(&mut self, buf: &mut BytesMut) -> std::io::Result<Option<Step>> {
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Step>, Malformed> {
         loop {
             match *self {
                 Self::Done => return Ok(Some(Step::End)),
@@ -103,7 +111,7 @@ impl Chunked {
 
 /// The next line of `buf` without its line break (CRLF or a bare LF), or
 /// `None` when it has not all arrived; an error past `max` bytes.
-fn take_line(buf: &mut BytesMut, max: usize, what: &str) -> std::io::Result<Option<Bytes>> {
+fn take_line(buf: &mut BytesMut, max: usize, what: &str) -> Result<Option<Bytes>, Malformed> {
     let window = &buf[..buf.len().min(max.saturating_add(1))];
     let Some(end) = memchr::memchr(b'\n', window) else {
         if buf.len() > max {
@@ -121,7 +129,7 @@ fn take_line(buf: &mut BytesMut, max: usize, what: &str) -> std::io::Result<Opti
 
 /// The size a chunk-size line gives (hex digits, then optional `;`
 /// extensions, which are ignored).
-fn chunk_size(line: &[u8]) -> std::io::Result<u64> {
+fn chunk_size(line: &[u8]) -> Result<u64, Malformed> {
     let digits_end = line
         .iter()
         .position(|b| !b.is_ascii_hexdigit())
@@ -143,7 +151,10 @@ mod tests {
 
     /// Decodes `wire` fed in the given piece sizes: the body, and whether
     /// the end was seen.
-    fn decode_in_pieces(wire: &[u8], pieces: &[usize]) -> std::io::Result<(Vec<u8>, bool, usize)> {
+    fn decode_in_pieces(
+        wire: &[u8],
+        pieces: &[usize],
+    ) -> Result<(Vec<u8>, bool, usize), Malformed> {
         let mut state = Chunked::Size;
         let mut buf = BytesMut::new();
         let mut body = Vec::new();

@@ -11,7 +11,7 @@
 //! `Content-Length`, chunked encoding or the end of the connection, and
 //! keep-alive.
 
-mod chunked;
+pub mod chunked;
 
 use std::cell::RefCell;
 use std::io;
@@ -490,7 +490,7 @@ impl<R: Reuse> Body<R> {
                 *left -= take as u64;
                 Ok(Some(Step::Data(buf.split_to(take).freeze())))
             }
-            Framing::Chunked(state) => state.decode(buf),
+            Framing::Chunked(state) => state.decode(buf).map_err(|err| invalid(&err.0)),
             Framing::UntilClose if buf.is_empty() => Ok(None),
             Framing::UntilClose => Ok(Some(Step::Data(buf.split().freeze()))),
         }

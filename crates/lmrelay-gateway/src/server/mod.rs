@@ -1,18 +1,25 @@
 //! The accept loop: TCP_NODELAY, a header-read timeout against slow
-//! clients, HTTP/1.1 and HTTP/2, and a graceful shutdown that stops
+//! clients, HTTP/1.x served by our own connection ([`http1`]) and HTTP/2
+//! (prior knowledge) by hyper, and a graceful shutdown that stops
 //! readiness, drains in-flight requests and streams for a bounded time,
 //! then flushes the spend logs.
+
+mod http1;
+mod prefixed;
+mod request;
+mod response;
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 
 use crate::{AppState, Config, GatewayError};
+use http1::{Connection, End, Limits, Shutdown};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -79,14 +86,11 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let app = crate::app(Arc::clone(&state));
-    let graceful = GracefulShutdown::new();
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(options.header_timeout)
-        .keep_alive(true);
-    builder.http2().timer(TokioTimer::new());
+    let limits = Limits {
+        header_timeout: options.header_timeout,
+        max_body: state.config().general.max_request_size,
+    };
+    let closing = Arc::new(Shutdown::default());
     tokio::pin!(shutdown);
     let mut connections = tokio::task::JoinSet::new();
     // Set once the shutdown signal arrived: accept until then.
@@ -117,18 +121,23 @@ pub async fn serve_with(
         // Without TCP_NODELAY, a small stream frame waits for the client's
         // delayed ACK (40 ms on Linux) before the next one leaves.
         let _ = tcp.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service);
-        let connection = graceful.watch(connection.into_owned());
+        let connection = Connection::new(tcp, app.clone(), limits, Arc::clone(&closing));
+        let app = app.clone();
+        let closing = Arc::clone(&closing);
         connections.spawn(async move {
-            let _ = connection.await;
+            if let End::Http2(tcp, read) = connection.serve().await {
+                serve_http2(tcp, read, app, &closing).await;
+            }
         });
     }
     state.stop_readiness();
     drop(listener);
-    // In-flight requests finish; past the deadline they are cut, and their
-    // streams' guards still record what was spent before the final flush.
-    if tokio::time::timeout(options.drain_timeout, graceful.shutdown())
+    // Idle connections close now; in-flight requests finish. Past the
+    // deadline they are cut, and their streams' guards still record what
+    // was spent before the final flush.
+    closing.begin();
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(options.drain_timeout, drained)
         .await
         .is_err()
     {
@@ -139,6 +148,28 @@ pub async fn serve_with(
         spend.flush().await;
     }
     Ok(())
+}
+
+/// Serves an HTTP/2 (prior knowledge) connection with hyper, from the
+/// bytes already read; it stops taking streams at the shutdown signal.
+async fn serve_http2(
+    tcp: tokio::net::TcpStream,
+    read: bytes::Bytes,
+    app: axum::Router,
+    closing: &Shutdown,
+) {
+    let io = TokioIo::new(prefixed::Prefixed::new(read, tcp));
+    let service = TowerToHyperService::new(app);
+    let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    builder.timer(TokioTimer::new());
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        () = closing.wait() => {}
+    }
+    connection.as_mut().graceful_shutdown();
+    let _ = connection.await;
 }
 
 /// Sleeps until `at`, or forever when there is no deadline yet.
