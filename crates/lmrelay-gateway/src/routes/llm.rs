@@ -138,7 +138,7 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Bytes> {
 }
 
 /// A JSON answer with the call's headers.
-fn json_response(body: serde_json::Result<Bytes>, info: &CallInfo, call: &Call) -> Response {
+fn json_response(body: serde_json::Result<Bytes>, info: CallInfo, call: &Call) -> Response {
     let body = match body {
         Ok(body) => body,
         // What axum's `Json` answers to a value that cannot be JSON: a 500
@@ -159,7 +159,7 @@ fn json_response(body: serde_json::Result<Bytes>, info: &CallInfo, call: &Call) 
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    headers::apply(response.headers_mut(), info);
+    headers::defer(&mut response, info);
     add_rate_headers(&mut response, call);
     response
 }
@@ -248,7 +248,7 @@ fn finish_json<T: Answer>(
         let usage = served.value.usage();
         let outcome = Outcome::of(served, usage.as_ref(), served.value.cached());
         let info = info(served, call, Some(outcome.cost));
-        let response = json_response(served.value.json(), &info, call);
+        let response = json_response(served.value.json(), info, call);
         (response, outcome)
     })
 }
@@ -414,7 +414,7 @@ async fn chat_stream(
             Ok(Bytes::from_static(b"data: [DONE]\n\n"))
         }));
     let frames = super::coalesce::Coalesce::new(Box::pin(frames));
-    let mut response = sse(Body::from_stream(frames), &info)?;
+    let mut response = sse(Body::from_stream(frames), info)?;
     for (name, value) in rate {
         if let Ok(value) = HeaderValue::from_str(&value) {
             response.headers_mut().insert(name, value);
@@ -434,14 +434,14 @@ fn sse_frame(chunk: &RawChunk) -> Bytes {
 }
 
 /// A `text/event-stream` response with the call's headers.
-pub fn sse(body: Body, info: &CallInfo) -> Result<Response, GatewayError> {
+pub fn sse(body: Body, info: CallInfo) -> Result<Response, GatewayError> {
     let mut response = Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
         .body(body)
         .map_err(|err| GatewayError::BadRequest(format!("could not build the stream: {err}")))?;
-    headers::apply(response.headers_mut(), info);
+    headers::defer(&mut response, info);
     Ok(response)
 }
 
@@ -549,7 +549,7 @@ async fn anthropic_answer(
             );
             let answer = crate::messages::to_anthropic(&served.value, &model_name);
             let info = info(served, call, Some(outcome.cost));
-            let response = json_response(to_json(&answer), &info, call);
+            let response = json_response(to_json(&answer), info, call);
             (response, outcome)
         });
     }
@@ -591,5 +591,5 @@ async fn anthropic_answer(
         },
     );
     let frames = super::coalesce::Coalesce::new(Box::pin(frames));
-    sse(Body::from_stream(frames), &info)
+    sse(Body::from_stream(frames), info)
 }

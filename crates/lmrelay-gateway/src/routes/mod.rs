@@ -25,8 +25,22 @@ async fn not_found(uri: axum::http::Uri) -> GatewayError {
     ))
 }
 
-/// The gateway's HTTP application.
+/// The gateway's HTTP application, for any server.
 pub fn app(state: Arc<AppState>) -> Router {
+    with_headers(routes(state))
+}
+
+/// `routes` with the `x-litellm-*` headers put in each response's header
+/// map (our HTTP/1 server writes them itself, so it serves [`routes`]).
+pub(crate) fn with_headers(routes: Router) -> Router {
+    routes.layer(tower::util::MapResponseLayer::new(
+        crate::headers::apply_deferred,
+    ))
+}
+
+/// The application whose responses may carry deferred headers
+/// ([`crate::headers::defer`]).
+pub(crate) fn routes(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(llm::chat))
         .route("/chat/completions", post(llm::chat))

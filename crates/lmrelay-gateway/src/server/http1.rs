@@ -311,7 +311,14 @@ impl Connection {
         };
         let mut keep_alive = keep_alive && framing != BodyFraming::UntilClose;
         self.out.clear();
-        if encode_head(&mut self.out, status, &parts.headers, framing, !keep_alive) {
+        if encode_head(
+            &mut self.out,
+            status,
+            &parts.headers,
+            &parts.extensions,
+            framing,
+            !keep_alive,
+        ) {
             keep_alive = false;
         }
         if head_only || bodiless {

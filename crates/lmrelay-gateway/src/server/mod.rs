@@ -85,7 +85,7 @@ pub async fn serve_with(
     options: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let app = crate::app(Arc::clone(&state));
+    let app = crate::routes::routes(Arc::clone(&state));
     let limits = Limits {
         header_timeout: options.header_timeout,
         max_body: state.config().general.max_request_size,
@@ -159,7 +159,7 @@ async fn serve_http2(
     closing: &Shutdown,
 ) {
     let io = TokioIo::new(prefixed::Prefixed::new(read, tcp));
-    let service = TowerToHyperService::new(app);
+    let service = TowerToHyperService::new(crate::routes::with_headers(app));
     let mut builder = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
     builder.timer(TokioTimer::new());
     let connection = builder.serve_connection(io, service);

@@ -7,7 +7,9 @@ use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{Extensions, HeaderMap, StatusCode};
+
+use crate::headers::CallInfo;
 
 /// How the body after a head is framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,13 +26,15 @@ pub(super) enum BodyFraming {
     UntilClose,
 }
 
-/// Appends the response head to `out`. `close` adds `connection: close`
-/// (unless the handler set a `connection` field). Returns whether the
-/// handler's fields ask to close the connection.
+/// Appends the response head to `out`: the handler's fields, then the
+/// `x-litellm-*` fields it deferred (in `extensions`). `close` adds
+/// `connection: close` (unless the handler set a `connection` field).
+/// Returns whether the handler's fields ask to close the connection.
 pub(super) fn encode_head(
     out: &mut Vec<u8>,
     status: StatusCode,
     headers: &HeaderMap,
+    extensions: &Extensions,
     framing: BodyFraming,
     close: bool,
 ) -> bool {
@@ -58,6 +62,9 @@ pub(super) fn encode_head(
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
+    }
+    if let Some(info) = extensions.get::<CallInfo>() {
+        crate::headers::write(out, info);
     }
     if close && !has_connection {
         out.extend_from_slice(b"connection: close\r\n");
@@ -153,6 +160,7 @@ mod tests {
             &mut out,
             StatusCode::OK,
             &headers,
+            &Extensions::new(),
             BodyFraming::Length(17),
             false,
         );
@@ -180,6 +188,7 @@ mod tests {
             &mut out,
             StatusCode::from_u16(599).unwrap_or(StatusCode::OK),
             &HeaderMap::new(),
+            &Extensions::new(),
             BodyFraming::Chunked,
             true,
         );
@@ -203,6 +212,7 @@ mod tests {
             &mut out,
             StatusCode::OK,
             &headers,
+            &Extensions::new(),
             BodyFraming::None,
             true
         ));
