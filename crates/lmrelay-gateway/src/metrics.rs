@@ -26,6 +26,9 @@ enum Value {
     Counter(f64),
     Histogram {
         buckets: &'static [f64],
+        /// Observations per bucket, not cumulative (the text adds them up):
+        /// one increment per observation. The last slot counts values
+        /// above every bound.
         counts: Vec<u64>,
         sum: f64,
         count: u64,
@@ -149,83 +152,16 @@ pub fn labels(pairs: &[(&str, &str)]) -> String {
 }
 
 impl Metrics {
-    fn with(
-        &self,
-        name: &'static str,
-        labels: Labels<'_>,
-        new: impl FnOnce() -> Value,
-        f: impl FnOnce(&mut Value),
-    ) {
-        let Some(index) = FAMILIES.iter().position(|(family, _, _)| *family == name) else {
-            return;
-        };
-        let key = hash_labels(labels);
-        let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
-        let family = &mut series[index];
-        if let Some(s) = family.get_mut(&key) {
-            // A different series with the same hash is astronomically rare;
-            // it is folded into the first rather than growing a second map.
-            f(&mut s.value);
-            return;
+    /// Records several observations under one lock (a call's eight).
+    pub fn batch(&self) -> Batch<'_> {
+        Batch {
+            series: self.series.lock().unwrap_or_else(PoisonError::into_inner),
         }
-        let overflow: Vec<(&str, &str)>;
-        let (key, labels) = if family.len() >= MAX_SERIES {
-            overflow = labels.iter().map(|(name, _)| (*name, OVERFLOW)).collect();
-            (hash_labels(&overflow), overflow.as_slice())
-        } else {
-            (key, labels)
-        };
-        let s = family.entry(key).or_insert_with(|| Series {
-            text: self::labels(labels),
-            value: new(),
-        });
-        f(&mut s.value);
     }
 
     /// Adds `by` to a counter.
     pub fn add(&self, name: &'static str, labels: Labels<'_>, by: f64) {
-        self.with(
-            name,
-            labels,
-            || Value::Counter(0.0),
-            |value| {
-                if let Value::Counter(v) = value {
-                    *v += by;
-                }
-            },
-        );
-    }
-
-    /// Observes one value (seconds) in a histogram.
-    pub fn observe(&self, name: &'static str, labels: Labels<'_>, seconds: f64) {
-        let buckets = if name == "litellm_overhead_latency_metric" {
-            OVERHEAD_BUCKETS
-        } else {
-            LATENCY_BUCKETS
-        };
-        let new = || Value::Histogram {
-            buckets,
-            counts: vec![0; buckets.len()],
-            sum: 0.0,
-            count: 0,
-        };
-        self.with(name, labels, new, |value| {
-            if let Value::Histogram {
-                buckets,
-                counts,
-                sum,
-                count,
-            } = value
-            {
-                for (bound, c) in buckets.iter().zip(counts.iter_mut()) {
-                    if seconds <= *bound {
-                        *c += 1;
-                    }
-                }
-                *sum += seconds;
-                *count += 1;
-            }
-        });
+        self.batch().add(name, labels, by);
     }
 
     /// The Prometheus text exposition.
@@ -252,9 +188,13 @@ impl Metrics {
                     } => {
                         let inner = labels.trim_start_matches('{').trim_end_matches('}');
                         let sep = if inner.is_empty() { "" } else { "," };
+                        let mut cumulative = 0;
                         for (bound, c) in buckets.iter().zip(counts) {
-                            let _ =
-                                writeln!(out, "{name}_bucket{{{inner}{sep}le=\"{bound}\"}} {c}");
+                            cumulative += c;
+                            let _ = writeln!(
+                                out,
+                                "{name}_bucket{{{inner}{sep}le=\"{bound}\"}} {cumulative}"
+                            );
                         }
                         let _ = writeln!(out, "{name}_bucket{{{inner}{sep}le=\"+Inf\"}} {count}");
                         let _ = writeln!(out, "{name}_sum{labels} {sum}");
@@ -264,6 +204,97 @@ impl Metrics {
             }
         }
         out
+    }
+}
+
+/// Observations recorded under one lock of [`Metrics`].
+#[derive(Debug)]
+pub struct Batch<'m> {
+    series: std::sync::MutexGuard<'m, Vec<FxHashMap<u64, Series>>>,
+}
+
+impl Batch<'_> {
+    fn with(
+        &mut self,
+        name: &'static str,
+        labels: Labels<'_>,
+        new: impl FnOnce() -> Value,
+        f: impl FnOnce(&mut Value),
+    ) {
+        let Some(index) = FAMILIES.iter().position(|(family, _, _)| *family == name) else {
+            return;
+        };
+        let key = hash_labels(labels);
+        let family = &mut self.series[index];
+        if let Some(s) = family.get_mut(&key) {
+            // A different series with the same hash is astronomically rare;
+            // it is folded into the first rather than growing a second map.
+            f(&mut s.value);
+            return;
+        }
+        let overflow: Vec<(&str, &str)>;
+        let (key, labels) = if family.len() >= MAX_SERIES {
+            overflow = labels.iter().map(|(name, _)| (*name, OVERFLOW)).collect();
+            (hash_labels(&overflow), overflow.as_slice())
+        } else {
+            (key, labels)
+        };
+        let s = family.entry(key).or_insert_with(|| Series {
+            text: self::labels(labels),
+            value: new(),
+        });
+        f(&mut s.value);
+    }
+
+    /// Adds `by` to a counter.
+    pub fn add(&mut self, name: &'static str, labels: Labels<'_>, by: f64) {
+        self.with(
+            name,
+            labels,
+            || Value::Counter(0.0),
+            |value| {
+                if let Value::Counter(v) = value {
+                    *v += by;
+                }
+            },
+        );
+    }
+
+    /// Observes one value (seconds) in a histogram.
+    pub fn observe(&mut self, name: &'static str, labels: Labels<'_>, seconds: f64) {
+        let buckets = if name == "litellm_overhead_latency_metric" {
+            OVERHEAD_BUCKETS
+        } else {
+            LATENCY_BUCKETS
+        };
+        let new = || Value::Histogram {
+            buckets,
+            counts: vec![0; buckets.len() + 1],
+            sum: 0.0,
+            count: 0,
+        };
+        self.with(name, labels, new, |value| {
+            if let Value::Histogram {
+                buckets,
+                counts,
+                sum,
+                count,
+            } = value
+            {
+                // The first bound the value is within (`le`), or the last
+                // slot (above every bound, and a NaN).
+                let at = if seconds.is_nan() {
+                    buckets.len()
+                } else {
+                    buckets.partition_point(|bound| *bound < seconds)
+                };
+                if let Some(slot) = counts.get_mut(at) {
+                    *slot += 1;
+                }
+                *sum += seconds;
+                *count += 1;
+            }
+        });
     }
 }
 
@@ -282,7 +313,7 @@ mod tests {
             &[("requested_model", "g"), ("status_code", "200")],
             1.0,
         );
-        m.observe(
+        m.batch().observe(
             "litellm_overhead_latency_metric",
             &[("model_group", "g")],
             0.000_03,
@@ -308,6 +339,38 @@ mod tests {
         );
         assert!(
             text.contains("litellm_overhead_latency_metric_count{model_group=\"g\"} 1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn histogram_buckets_are_cumulative_with_values_above_every_bound_only_in_the_count() {
+        let m = Metrics::default();
+        let mut batch = m.batch();
+        for seconds in [0.000_01, 0.000_02, 0.000_02, 0.003, 7.0, f64::NAN] {
+            batch.observe(
+                "litellm_overhead_latency_metric",
+                &[("model_group", "g")],
+                seconds,
+            );
+        }
+        drop(batch);
+        let text = m.render();
+        for (le, n) in [
+            ("0.00001", 1),
+            ("0.000025", 3),
+            ("0.0025", 3),
+            ("0.005", 4),
+            ("0.1", 4),
+            ("+Inf", 6),
+        ] {
+            let line = format!(
+                "litellm_overhead_latency_metric_bucket{{model_group=\"g\",le=\"{le}\"}} {n}\n"
+            );
+            assert!(text.contains(&line), "{line} in {text}");
+        }
+        assert!(
+            text.contains("litellm_overhead_latency_metric_count{model_group=\"g\"} 6"),
             "{text}"
         );
     }

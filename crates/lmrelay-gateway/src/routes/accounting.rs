@@ -235,7 +235,7 @@ impl Call {
         if let Some(admission) = self.admission.take() {
             admission.finish(outcome.cost, tokens);
         }
-        let m = &self.state.metrics;
+        let mut m = self.state.metrics.batch();
         let key = self.caller.label();
         m.add(
             "litellm_proxy_total_requests_metric_total",
@@ -291,6 +291,7 @@ impl Call {
             let usd = rust_decimal::prelude::ToPrimitive::to_f64(&outcome.cost).unwrap_or(0.0);
             m.add("litellm_spend_metric_total", &by_key, usd);
         }
+        drop(m);
         if let Some(spend) = self.state.spend() {
             let user = match &self.caller {
                 Caller::Key(entry) => entry.record().user_id.clone(),
