@@ -231,7 +231,8 @@ impl Connection {
                 if head.expects_continue && self.write_continue().await.is_err() {
                     return Ok(None);
                 }
-                self.buf.reserve(n - self.buf.len());
+                // A declared length is not trusted with memory up front.
+                self.buf.reserve((n - self.buf.len()).min(1024 * 1024));
                 while self.buf.len() < n {
                     self.reset_timer();
                     if !matches!(self.wait_for_bytes(false).await, Wait::Read) {
@@ -481,7 +482,8 @@ impl Connection {
     async fn flush(&mut self) -> io::Result<()> {
         self.stream.write_all(&self.out).await?;
         self.out.clear();
-        if self.out.capacity() > WRITE_BATCH * 2 {
+        // An idle connection keeps no large buffer (a stream's batch).
+        if self.out.capacity() > 16 * 1024 {
             self.out = Vec::new();
         }
         Ok(())
