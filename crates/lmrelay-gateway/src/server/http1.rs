@@ -179,6 +179,10 @@ impl Connection {
     /// Reads the next request head (or HTTP/2's preface on a first request).
     async fn read_head(&mut self, first: bool) -> Result<HeadRead, Refusal> {
         self.reset_timer();
+        // Bytes already searched for the head's end: the head is parsed
+        // once it has all arrived, so a client sending a byte at a time
+        // costs each byte once, not the whole head again per byte.
+        let mut searched: usize = 0;
         loop {
             if !self.buf.is_empty() {
                 let at = self.buf.len().min(PREFACE.len());
@@ -186,12 +190,15 @@ impl Connection {
                     if at == PREFACE.len() {
                         return Ok(HeadRead::Http2);
                     }
-                } else {
+                } else if ends_head(&self.buf[searched.saturating_sub(2)..]) {
                     match request::parse(std::mem::take(&mut self.buf))? {
                         Parsed::Head(head, rest) => return Ok(HeadRead::Head(head, rest)),
                         Parsed::Partial(buf) => self.buf = buf,
                     }
+                } else if self.buf.len() > request::MAX_HEAD {
+                    return Err(request::too_large());
                 }
+                searched = self.buf.len();
             }
             // Between requests the shutdown closes the connection at once;
             // a request under way gets to finish.
@@ -559,6 +566,13 @@ fn into_request(head: Head, body: Bytes) -> Request<Body> {
     *request.version_mut() = head.version;
     *request.headers_mut() = head.headers;
     request
+}
+
+/// Whether `bytes` hold the blank line that ends a head (CRLF CRLF, or
+/// the bare line feeds httparse also accepts).
+fn ends_head(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'\n', bytes)
+        .any(|at| matches!(bytes.get(at + 1..), Some([b'\n', ..] | [b'\r', b'\n', ..])))
 }
 
 /// `bytes` as a buffer to read more into (copied when shared).

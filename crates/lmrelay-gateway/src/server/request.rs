@@ -226,7 +226,8 @@ fn known_target(target: &str) -> Option<Uri> {
     KNOWN.iter().find(|uri| uri.path() == target).cloned()
 }
 
-fn too_large() -> Refusal {
+/// The refusal of a head longer than [`MAX_HEAD`].
+pub(super) fn too_large() -> Refusal {
     Refusal::new(
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
         format!("the request head is longer than {MAX_HEAD} bytes: send shorter headers"),

@@ -160,6 +160,24 @@ async fn keep_alive_and_pipelined_requests_are_answered_in_order_on_one_connecti
 }
 
 #[tokio::test]
+async fn a_head_sent_a_byte_at_a_time_is_parsed_when_its_blank_line_arrives() {
+    let (addr, _shutdown) = serve().await;
+    for request in [
+        &b"GET /hello HTTP/1.1\r\nx-a: 1\r\n\r\n"[..],
+        &b"GET /hello HTTP/1.1\nx-a: 1\n\n"[..],
+    ] {
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.set_nodelay(true).unwrap();
+        for byte in request {
+            tcp.write_all(&[*byte]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let reply = read_until(&mut tcp, "hello", 1).await;
+        assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+    }
+}
+
+#[tokio::test]
 async fn chunked_request_bodies_are_decoded_and_bad_ones_refused() {
     let (addr, _shutdown) = serve().await;
     let mut tcp = TcpStream::connect(addr).await.unwrap();
