@@ -179,9 +179,11 @@ impl Connection {
     /// Reads the next request head (or HTTP/2's preface on a first request).
     async fn read_head(&mut self, first: bool) -> Result<HeadRead, Refusal> {
         self.reset_timer();
-        // Bytes already searched for the head's end: the head is parsed
-        // once it has all arrived, so a client sending a byte at a time
-        // costs each byte once, not the whole head again per byte.
+        // Bytes already searched for the head's end. The first bytes are
+        // parsed at once (a head usually arrives whole); after that the
+        // head is parsed again only once its blank line has arrived, so a
+        // client sending a byte at a time costs each byte once, not the
+        // whole head again per byte.
         let mut searched: usize = 0;
         loop {
             if !self.buf.is_empty() {
@@ -190,7 +192,7 @@ impl Connection {
                     if at == PREFACE.len() {
                         return Ok(HeadRead::Http2);
                     }
-                } else if ends_head(&self.buf[searched.saturating_sub(2)..]) {
+                } else if searched == 0 || ends_head(&self.buf[searched.saturating_sub(2)..]) {
                     match request::parse(std::mem::take(&mut self.buf))? {
                         Parsed::Head(head, rest) => return Ok(HeadRead::Head(head, rest)),
                         Parsed::Partial(buf) => self.buf = buf,
