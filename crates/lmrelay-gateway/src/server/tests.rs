@@ -209,7 +209,7 @@ async fn chunked_request_bodies_are_decoded_and_bad_ones_refused() {
 #[tokio::test]
 async fn framing_that_could_smuggle_a_request_is_refused() {
     let (addr, _shutdown) = serve().await;
-    let cases: [(&[u8], &str, &str); 6] = [
+    let cases: [(&[u8], &str, &str); 8] = [
         (
             b"POST /echo HTTP/1.1\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
             "400",
@@ -228,6 +228,12 @@ async fn framing_that_could_smuggle_a_request_is_refused() {
         ),
         (b"GET /hello HTTP/1.1\r\nbad header\r\n\r\n", "400", "malformed"),
         (b"GET /hello HTTP/2.0\r\n\r\n", "505", "HTTP/1.0, HTTP/1.1"),
+        (
+            b"POST /echo HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
+            "501",
+            "(in HTTP/1.1)",
+        ),
+        (b"CONNECT example.com:443 HTTP/1.1\r\n\r\n", "405", "not a forward proxy"),
     ];
     for (request, status, says) in cases {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
