@@ -23,7 +23,8 @@ use axum::body::{Body, HttpBody};
 use axum::http::{Method, Request, Response, StatusCode, Version};
 use bytes::{Bytes, BytesMut};
 use lmrelay::transport::chunked::{Chunked, Step};
-use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use lmrelay::transport::wire;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio::time::{Instant, Sleep};
@@ -32,21 +33,11 @@ use tower::Service;
 use super::request::{self, Framing, Head, Parsed, Refusal};
 use super::response::{BodyFraming, encode_head, put_chunk_size};
 
-/// Bytes read from the socket at most per read.
-const READ_SIZE: usize = 16 * 1024;
-
 /// Response bytes gathered before a write (a stream's ready chunks).
 const WRITE_BATCH: usize = 64 * 1024;
 
 /// What an HTTP/2 client sends first (RFC 9113 §3.4).
 pub(super) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-thread_local! {
-    /// Where reads land before they join a connection's buffer: one per
-    /// thread, so an idle connection keeps no read buffer of its own.
-    static SCRATCH: std::cell::RefCell<Box<[u8]>> =
-        std::cell::RefCell::new(vec![0; READ_SIZE].into_boxed_slice());
-}
 
 /// The limits a connection applies.
 #[derive(Debug, Clone, Copy)]
@@ -478,13 +469,7 @@ impl Connection {
 
     /// Reads what the socket has into the buffer; `Ok(0)` at its end.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            let mut read = ReadBuf::new(&mut scratch[..]);
-            ready!(Pin::new(&mut self.stream).poll_read(cx, &mut read))?;
-            self.buf.extend_from_slice(read.filled());
-            Poll::Ready(Ok(read.filled().len()))
-        })
+        wire::poll_read_into(&mut self.stream, &mut self.buf, cx)
     }
 
     /// Writes the gathered response bytes.

@@ -73,7 +73,7 @@ pub(super) fn encode_head(
     match framing {
         BodyFraming::Length(n) => {
             out.extend_from_slice(b"content-length: ");
-            put_decimal(out, n);
+            lmrelay::transport::wire::put_decimal(out, n);
             out.extend_from_slice(b"\r\n");
         }
         BodyFraming::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
@@ -99,21 +99,6 @@ pub(super) fn put_chunk_size(out: &mut Vec<u8>, n: usize) {
     }
     out.extend_from_slice(&digits[at..]);
     out.extend_from_slice(b"\r\n");
-}
-
-fn put_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        // `n % 10` < 10.
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
 }
 
 thread_local! {

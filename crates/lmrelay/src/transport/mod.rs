@@ -100,8 +100,9 @@ pub const MAX_BODY: usize = 64 * 1024 * 1024;
 mod direct;
 mod h1;
 
-/// Decoding HTTP/1.1 chunked bodies (shared with the gateway's server).
-pub use h1::chunked;
+/// Decoding HTTP/1.1 chunked bodies and reading sockets into buffers
+/// (shared with the gateway's server).
+pub use h1::{chunked, wire};
 
 /// The HTTP client for plain `http://` URLs when no proxy applies: HTTP/1.1
 /// connections and a pool of our own (see [`direct`] and [`h1`]), without

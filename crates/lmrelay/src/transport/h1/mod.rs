@@ -12,8 +12,8 @@
 //! keep-alive.
 
 pub mod chunked;
+pub mod wire;
 
-use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -21,7 +21,7 @@ use std::task::{Context, Poll, ready};
 use bytes::{Buf, Bytes, BytesMut};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use chunked::{Chunked, Step};
@@ -32,16 +32,6 @@ const MAX_HEAD: usize = 64 * 1024;
 
 /// The most header fields a response head may have (hyper's is 100).
 const MAX_HEADERS: usize = 128;
-
-/// Bytes read from the socket at most per read.
-const READ_SIZE: usize = 16 * 1024;
-
-thread_local! {
-    /// Where each read lands before it is appended to a connection's
-    /// buffer: one per thread, so an idle connection keeps no fixed read
-    /// buffer of its own.
-    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_SIZE].into_boxed_slice());
-}
 
 /// A malformed response, as the error the caller sees.
 pub(super) fn invalid(what: &str) -> io::Error {
@@ -207,13 +197,7 @@ impl Conn {
 
     /// Reads what the socket has into the buffer; `Ok(0)` at its end.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            let mut read = ReadBuf::new(&mut scratch[..]);
-            ready!(Pin::new(&mut self.stream).poll_read(cx, &mut read))?;
-            self.buf.extend_from_slice(read.filled());
-            Poll::Ready(Ok(read.filled().len()))
-        })
+        wire::poll_read_into(&mut self.stream, &mut self.buf, cx)
     }
 }
 
@@ -268,7 +252,7 @@ pub(crate) fn encode_request<'b>(
         }
     }
     out.extend_from_slice(b"content-length: ");
-    put_decimal(&mut out, body.len());
+    wire::put_decimal(&mut out, body.len() as u64);
     out.extend_from_slice(b"\r\n\r\n");
     if inline {
         out.extend_from_slice(body);
@@ -327,22 +311,6 @@ fn put_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");
-}
-
-/// Writes `n` in decimal.
-fn put_decimal(out: &mut Vec<u8>, n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
 }
 
 /// Parses a complete final response head from the front of `buf` (removing
