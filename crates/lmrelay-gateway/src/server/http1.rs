@@ -180,18 +180,21 @@ impl Connection {
             if !self.buf.is_empty() {
                 let at = self.buf.len().min(PREFACE.len());
                 if first && PREFACE.starts_with(&self.buf[..at]) {
+                    // Still HTTP/2's preface so far: nothing searched yet.
                     if at == PREFACE.len() {
                         return Ok(HeadRead::Http2);
                     }
-                } else if searched == 0 || ends_head(&self.buf[searched.saturating_sub(2)..]) {
-                    match request::parse(std::mem::take(&mut self.buf))? {
-                        Parsed::Head(head, rest) => return Ok(HeadRead::Head(head, rest)),
-                        Parsed::Partial(buf) => self.buf = buf,
+                } else {
+                    if searched == 0 || ends_head(&self.buf[searched.saturating_sub(2)..]) {
+                        match request::parse(std::mem::take(&mut self.buf))? {
+                            Parsed::Head(head, rest) => return Ok(HeadRead::Head(head, rest)),
+                            Parsed::Partial(buf) => self.buf = buf,
+                        }
+                    } else if self.buf.len() > request::MAX_HEAD {
+                        return Err(request::too_large());
                     }
-                } else if self.buf.len() > request::MAX_HEAD {
-                    return Err(request::too_large());
+                    searched = self.buf.len();
                 }
-                searched = self.buf.len();
             }
             // Between requests the shutdown closes the connection at once;
             // a request under way gets to finish.

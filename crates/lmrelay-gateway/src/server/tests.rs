@@ -178,6 +178,19 @@ async fn a_head_sent_a_byte_at_a_time_is_parsed_when_its_blank_line_arrives() {
 }
 
 #[tokio::test]
+async fn bytes_that_begin_like_the_http2_preface_and_then_differ_are_read_as_http1() {
+    let (addr, _shutdown) = serve().await;
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    // The first read holds a whole (HTTP/2.0-versioned) head that is also
+    // the preface's start; only the next byte shows it is not the preface.
+    tcp.write_all(b"PRI * HTTP/2.0\r\n\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let reply = exchange(&mut tcp, b"X", "}}", 1).await;
+    assert!(reply.starts_with("HTTP/1.1 505 "), "{reply:?}");
+}
+
+#[tokio::test]
 async fn chunked_request_bodies_are_decoded_and_bad_ones_refused() {
     let (addr, _shutdown) = serve().await;
     let mut tcp = TcpStream::connect(addr).await.unwrap();
@@ -209,7 +222,7 @@ async fn chunked_request_bodies_are_decoded_and_bad_ones_refused() {
 #[tokio::test]
 async fn framing_that_could_smuggle_a_request_is_refused() {
     let (addr, _shutdown) = serve().await;
-    let cases: [(&[u8], &str, &str); 8] = [
+    let cases: [(&[u8], &str, &str); 9] = [
         (
             b"POST /echo HTTP/1.1\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
             "400",
@@ -234,6 +247,7 @@ async fn framing_that_could_smuggle_a_request_is_refused() {
             "(in HTTP/1.1)",
         ),
         (b"CONNECT example.com:443 HTTP/1.1\r\n\r\n", "405", "not a forward proxy"),
+        (b"GET /hello HTTP/1.1\r\nexpect: 200-ok\r\n\r\n", "417", "`100-continue`"),
     ];
     for (request, status, says) in cases {
         let mut tcp = TcpStream::connect(addr).await.unwrap();
