@@ -30,7 +30,7 @@ pub use lmrelay_types::{
     Role, TextCompletionResponse, Usage,
 };
 pub use models::{ModelInfo, get_model_info};
-pub use raw::{RawChatCompletion, RawChunk};
+pub use raw::{ChunkMemo, RawChatCompletion, RawChunk};
 pub use request::{
     AwsOptions, CallOptions, ChatRequest, DEFAULT_TIMEOUT, EmbeddingsRequest, Fallback,
     MockResponse, Request, TextRequest, VertexOptions,

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use lmrelay_types::{ChatCompletionChunk, Usage};
 
-use super::read_head;
+use super::head::{ChunkMemo, read_head};
 use super::scan::{Scanner, Str, first_time};
 use crate::stream::{SseEvent, StreamChunk};
 
@@ -74,16 +74,14 @@ impl RawChunk {
     }
 
     /// Keeps `data` when it is one line of JSON with the complete head of a
-    /// chunk and no `"error"` key; `None` sends it down the typed path.
-    fn keep(data: &mut String) -> Option<Self> {
+    /// chunk and no `"error"` member; `None` sends it down the typed path.
+    /// `memo` carries what the stream's chunks repeat from one to the next.
+    fn keep(data: &mut String, memo: &mut ChunkMemo) -> Option<Self> {
         let text = data.trim();
-        if text.is_empty()
-            || text.contains('\n')
-            || crate::providers::openai_compat::mentions_error(text.as_bytes())
-        {
+        if text.is_empty() || text.contains('\n') {
             return None;
         }
-        let head = chunk_head(text)?;
+        let head = chunk_head(text, memo)?;
         let content = match head.content {
             Some(found) if found.escaped => {
                 // The text the escapes mean (read with its quotes).
@@ -93,9 +91,6 @@ impl RawChunk {
             Some(found) => Some(Content::At(found.span)),
             None => None,
         };
-        let mut states = head.choices.into_iter();
-        let first_choice = states.next();
-        let more_choices = states.collect();
         let usage = head.usage.map(Box::new);
         let json = if text.len() == data.len() {
             std::mem::take(data)
@@ -105,19 +100,19 @@ impl RawChunk {
         Some(Self {
             json,
             usage,
-            first_choice,
-            more_choices,
+            first_choice: head.first_choice,
+            more_choices: head.more_choices,
             content,
         })
     }
 }
 
 impl StreamChunk for RawChunk {
-    fn keep_frame(frame: &mut SseEvent) -> Option<Self> {
+    fn keep_frame(frame: &mut SseEvent, memo: &mut ChunkMemo) -> Option<Self> {
         if frame.event.is_some() {
             return None;
         }
-        Self::keep(&mut frame.data)
+        Self::keep(&mut frame.data, memo)
     }
 
     fn from_typed(chunk: ChatCompletionChunk) -> Self {
@@ -166,8 +161,10 @@ impl StreamChunk for RawChunk {
 
 /// What the pass-through reads of a chunk.
 struct ChunkHead {
-    /// Each choice's index and whether this chunk ends it.
-    choices: Vec<(u32, bool)>,
+    /// Each choice's index and whether this chunk ends it: the first, then
+    /// the others (a chunk has one choice unless `n` asked for more).
+    first_choice: Option<(u32, bool)>,
+    more_choices: Vec<(u32, bool)>,
     /// The first choice's `delta.content`, when it is a string.
     content: Option<Str>,
     usage: Option<Usage>,
@@ -176,20 +173,21 @@ struct ChunkHead {
 /// Reads the head of a chunk (see [`read_head`]): its choices must be
 /// objects whose `index`, `finish_reason` and `delta.content`, when
 /// present, have the types serde reads.
-fn chunk_head(text: &str) -> Option<ChunkHead> {
-    let mut choices = Vec::new();
+fn chunk_head(text: &str, memo: &mut ChunkMemo) -> Option<ChunkHead> {
+    let mut first_choice = None;
+    let mut more_choices = Vec::new();
     let mut content = None;
-    let usage = read_head(text, |scanner| {
-        let text_of_first = if choices.is_empty() {
-            Some(&mut content)
+    let usage = read_head(text, Some(memo), |scanner| {
+        if first_choice.is_none() {
+            first_choice = Some(choice(scanner, Some(&mut content))?);
         } else {
-            None
-        };
-        choices.push(choice(scanner, text_of_first)?);
+            more_choices.push(choice(scanner, None)?);
+        }
         Some(())
     })?;
     Some(ChunkHead {
-        choices,
+        first_choice,
+        more_choices,
         content,
         usage,
     })
@@ -250,7 +248,7 @@ mod tests {
     use super::*;
 
     fn keep(data: &str) -> Option<RawChunk> {
-        RawChunk::keep(&mut data.to_owned())
+        RawChunk::keep(&mut data.to_owned(), &mut ChunkMemo::default())
     }
 
     const CHUNK: &str = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hel\"lo"},"finish_reason":null}],"usage":null}"#;
@@ -304,7 +302,7 @@ mod tests {
             id: None,
             retry: None,
         };
-        assert!(RawChunk::keep_frame(&mut event).is_none());
+        assert!(RawChunk::keep_frame(&mut event, &mut ChunkMemo::default()).is_none());
         assert_eq!(event.data, CHUNK, "a frame not kept is left as it was");
     }
 
@@ -422,6 +420,65 @@ mod tests {
                 })
         }
 
+        /// The chunks of one stream: `base`, then each variant, which is
+        /// either `base` with other choices and usage (what a memo skips)
+        /// or a chunk of its own; choices first or in place (llama.cpp
+        /// writes them first, OpenAI after the model).
+        fn stream() -> impl Strategy<Value = Vec<String>> {
+            let variant = (chunk(), any::<bool>(), 0..4u8);
+            (
+                chunk(),
+                prop::collection::vec(variant, 1..5),
+                any::<bool>(),
+                any::<bool>(),
+            )
+                .prop_map(|(mut base, variants, choices_first, valid_head)| {
+                    if valid_head {
+                        // Most generated heads lack a field; streams mostly do not.
+                        for (key, value) in [
+                            ("id", json!("c")),
+                            ("object", json!("chat.completion.chunk")),
+                            ("created", json!(7)),
+                            ("model", json!("m")),
+                        ] {
+                            base[key] = value;
+                        }
+                    }
+                    let mut chunks = vec![(base.clone(), 1)];
+                    for (other, same_head, cut) in variants {
+                        if !same_head {
+                            chunks.push((other, cut));
+                            continue;
+                        }
+                        let mut next = base.clone();
+                        for key in ["choices", "usage"] {
+                            match other.get(key) {
+                                Some(value) => next[key] = value.clone(),
+                                None => {
+                                    next.as_object_mut().unwrap().shift_remove(key);
+                                }
+                            }
+                        }
+                        chunks.push((next, cut));
+                    }
+                    chunks
+                        .into_iter()
+                        .map(|(chunk, cut)| {
+                            let mut chunk = chunk.as_object().unwrap().clone();
+                            if choices_first && let Some(choices) = chunk.shift_remove("choices") {
+                                chunk.shift_insert(0, "choices".to_owned(), choices);
+                            }
+                            let text = serde_json::to_string(&Value::Object(chunk)).unwrap();
+                            // Now and then the same length, not valid: its end swapped.
+                            match cut {
+                                0 => format!("{}]", &text[..text.len() - 1]),
+                                _ => text,
+                            }
+                        })
+                        .collect()
+                })
+        }
+
         proptest! {
             /// A chunk kept by the scanner is one serde reads, with the same
             /// choices, text and usage; a chunk serde reads with every head
@@ -433,7 +490,7 @@ mod tests {
                 } else {
                     serde_json::to_string(&value).unwrap()
                 };
-                let kept = RawChunk::keep(&mut text.clone());
+                let kept = RawChunk::keep(&mut text.clone(), &mut ChunkMemo::default());
                 let typed = serde_json::from_str::<ChatCompletionChunk>(&text);
                 let head_complete = ["id", "object", "model"].iter().all(|k| value[k].is_string())
                     && value["created"].is_u64()
@@ -453,6 +510,18 @@ mod tests {
                     (Some(_), Err(err)) => prop_assert!(false, "kept what serde refuses ({}): {}", err, text),
                     (None, Ok(_)) => prop_assert!(!head_complete, "not kept: {}", text),
                     (None, Err(_)) => {}
+                }
+            }
+
+            /// Read with one memo carried from chunk to chunk, each chunk
+            /// of a stream is read exactly as it is alone.
+            #[test]
+            fn a_memo_changes_nothing_read(texts in stream()) {
+                let mut memo = ChunkMemo::default();
+                for text in texts {
+                    let with_memo = RawChunk::keep(&mut text.clone(), &mut memo);
+                    let alone = RawChunk::keep(&mut text.clone(), &mut ChunkMemo::default());
+                    prop_assert_eq!(with_memo, alone, "{}", text);
                 }
             }
         }

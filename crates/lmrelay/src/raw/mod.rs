@@ -16,12 +16,14 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::cost::Priced;
-use scan::{Kind, Scanner, first_time};
+use head::reply_head;
 
 mod chunk;
+mod head;
 mod scan;
 
 pub use chunk::RawChunk;
+pub use head::ChunkMemo;
 
 /// A chat completion as JSON bytes, with the usage read from it and the
 /// SDK's meta (cost, provider, cache hit). See [`crate::Client::completion_raw`].
@@ -136,104 +138,6 @@ impl<'de> Deserialize<'de> for RawChatCompletion {
             serde_json::from_value(value).map_err(de::Error::custom)?;
         Self::from_typed(&typed).map_err(de::Error::custom)
     }
-}
-
-/// Reads the head of a chat completion or chunk: `Some(usage)` when
-/// `text` is valid JSON with an `id`, `object`, `model` (strings),
-/// `created` (an unsigned integer) and `choices` (a list, each element
-/// read by `choice`), each once, and a `usage` that is `null`, absent or
-/// a usage object.
-fn read_head(
-    text: &str,
-    mut choice: impl FnMut(&mut Scanner<'_>) -> Option<()>,
-) -> Option<Option<Usage>> {
-    let mut scanner = Scanner::new(text);
-    let mut seen = [false; 6];
-    let mut usage = None;
-    scanner.object(|scanner, key, escaped| {
-        if escaped {
-            // A key written with escapes may name a field: serde decides.
-            return None;
-        }
-        let slot = match key {
-            b"id" => 0,
-            b"object" => 1,
-            b"created" => 2,
-            b"model" => 3,
-            b"choices" => 4,
-            b"usage" => 5,
-            _ => return scanner.value().map(drop),
-        };
-        first_time(&mut seen[slot])?;
-        match slot {
-            2 => scanner.unsigned().map(drop),
-            4 => scanner.array(&mut choice),
-            5 => {
-                usage = read_usage(scanner)?;
-                Some(())
-            }
-            _ => scanner.string().map(drop),
-        }
-    })?;
-    scanner.finish()?;
-    seen[..5].iter().all(|&s| s).then_some(usage)
-}
-
-/// Reads the head of a chat completion (its choices must be objects).
-fn reply_head(text: &str) -> Option<Option<Usage>> {
-    read_head(text, |scanner| {
-        scanner.object(|scanner, _, _| scanner.value().map(drop))
-    })
-}
-
-/// A `usage` value: `null`, or an object read as [`Usage`]; `None` for
-/// anything else. An object of the three counts only (llama.cpp's, the
-/// mock's) is read here; any other is read by serde, which keeps the
-/// details and unknown fields.
-fn read_usage(scanner: &mut Scanner<'_>) -> Option<Option<Usage>> {
-    if scanner.null() {
-        return Some(None);
-    }
-    let start = scanner.position();
-    let mut counts = [None; 3];
-    let mut only_counts = true;
-    scanner.object(|scanner, key, escaped| {
-        let slot = match key {
-            b"prompt_tokens" => 0,
-            b"completion_tokens" => 1,
-            b"total_tokens" => 2,
-            _ => {
-                only_counts = false;
-                return scanner.value().map(drop);
-            }
-        };
-        if escaped || counts[slot].is_some() {
-            only_counts = false;
-            return scanner.value().map(drop);
-        }
-        match scanner.next_kind()? {
-            Kind::Number => counts[slot] = scanner.unsigned(),
-            _ => {
-                scanner.value()?;
-            }
-        }
-        if counts[slot].is_none() {
-            only_counts = false;
-        }
-        Some(())
-    })?;
-    if only_counts {
-        let [prompt, completion, total] = counts.map(Option::unwrap_or_default);
-        return Some(Some(Usage {
-            prompt_tokens: prompt,
-            completion_tokens: completion,
-            total_tokens: total,
-            ..Usage::default()
-        }));
-    }
-    let end = scanner.position();
-    let text = std::str::from_utf8(scanner.slice(start..end)).ok()?;
-    serde_json::from_str(text).ok().map(Some)
 }
 
 #[cfg(test)]

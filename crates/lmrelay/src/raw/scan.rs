@@ -238,17 +238,26 @@ impl<'a> Scanner<'a> {
     /// Reads a number that is an unsigned integer fitting `u64` (what serde
     /// reads into a `u64` or `u32` field: no sign, fraction or exponent).
     pub(super) fn unsigned(&mut self) -> Option<u64> {
-        let span = self.number()?;
+        self.skip_whitespace();
         let mut value: u64 = 0;
-        for &digit in &self.bytes[span] {
-            if !digit.is_ascii_digit() {
-                return None;
+        match self.peek()? {
+            // A leading zero stands alone in JSON.
+            b'0' => self.at += 1,
+            b'1'..=b'9' => {
+                while let Some(digit @ b'0'..=b'9') = self.peek() {
+                    value = value
+                        .checked_mul(10)?
+                        .checked_add(u64::from(digit - b'0'))?;
+                    self.at += 1;
+                }
             }
-            value = value
-                .checked_mul(10)?
-                .checked_add(u64::from(digit - b'0'))?;
+            _ => return None,
         }
-        Some(value)
+        // A fraction or an exponent makes it a float.
+        match self.peek() {
+            Some(b'.' | b'e' | b'E') => None,
+            _ => Some(value),
+        }
     }
 
     /// Reads an object, calling `entry` with each key (its bytes, and
@@ -258,6 +267,18 @@ impl<'a> Scanner<'a> {
         &mut self,
         mut entry: impl FnMut(&mut Self, &'a [u8], bool) -> Option<()>,
     ) -> Option<()> {
+        let mut more = self.open_object()?;
+        while more {
+            let key = self.key()?;
+            entry(self, &self.bytes[key.span], key.escaped)?;
+            more = self.next_entry()?;
+        }
+        Some(())
+    }
+
+    /// Steps into an object: `{`, then whether an entry follows (`false`
+    /// when `}` closed it at once).
+    pub(super) fn open_object(&mut self) -> Option<bool> {
         self.skip_whitespace();
         if self.peek()? != b'{' {
             return None;
@@ -267,27 +288,55 @@ impl<'a> Scanner<'a> {
         if self.peek()? == b'}' {
             self.at += 1;
             self.depth -= 1;
-            return Some(());
+            return Some(false);
         }
-        loop {
-            let key = self.string()?;
-            self.skip_whitespace();
-            if self.peek()? != b':' {
-                return None;
-            }
-            self.at += 1;
-            entry(self, &self.bytes[key.span], key.escaped)?;
-            self.skip_whitespace();
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
+        Some(true)
+    }
+
+    /// An entry's key and its colon; the scanner then stands before the value.
+    pub(super) fn key(&mut self) -> Option<Str> {
+        let key = self.string()?;
+        self.skip_whitespace();
+        if self.peek()? != b':' {
+            return None;
         }
+        self.at += 1;
+        Some(key)
+    }
+
+    /// The bytes of a key read by [`Scanner::key`].
+    pub(super) fn key_bytes(&self, key: &Str) -> &'a [u8] {
+        &self.bytes[key.span.clone()]
+    }
+
+    /// After an entry's value: `,` (`true`: another entry follows) or `}`
+    /// (`false`: the object is closed).
+    pub(super) fn next_entry(&mut self) -> Option<bool> {
+        self.skip_whitespace();
+        match self.peek()? {
+            b',' => {
+                self.at += 1;
+                Some(true)
+            }
+            b'}' => {
+                self.at += 1;
+                self.depth -= 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// Where the scanner stands (no whitespace skipped).
+    pub(super) fn offset(&self) -> usize {
+        self.at
+    }
+
+    /// Puts the scanner at `at`, inside `depth` open containers: where an
+    /// earlier scan of the same bytes up to `at` stood.
+    pub(super) fn resume(&mut self, at: usize, depth: u32) {
+        self.at = at;
+        self.depth = depth;
     }
 
     /// Reads an array, calling `element` while the scanner stands before

@@ -24,6 +24,7 @@ pub use sse::{
 use crate::error::{ErrorKind, Result};
 use crate::providers::Target;
 use crate::providers::adapter::{Adapter, FrameFormat, StreamTranslator};
+use crate::raw::ChunkMemo;
 use crate::transport::{ByteStream, HttpResponse, deadline_error, transport_error};
 
 /// What a [`ChatStream`] can carry: typed chunks ([`ChatCompletionChunk`],
@@ -33,7 +34,8 @@ pub trait StreamChunk: Clone + Send + Sized + Unpin + 'static {
     /// Takes an OpenAI-protocol frame as it is, when this kind of chunk
     /// keeps frames and this one qualifies; `None` leaves the frame
     /// untouched for the typed path.
-    fn keep_frame(frame: &mut SseEvent) -> Option<Self>;
+    /// `memo` is the stream's own: what its chunks repeat.
+    fn keep_frame(frame: &mut SseEvent, memo: &mut ChunkMemo) -> Option<Self>;
     /// A chunk from the typed path (translated providers, mock, cache).
     fn from_typed(chunk: ChatCompletionChunk) -> Self;
     /// The chunk as a typed one (`None` if it cannot be read as one).
@@ -53,7 +55,7 @@ pub trait StreamChunk: Clone + Send + Sized + Unpin + 'static {
 }
 
 impl StreamChunk for ChatCompletionChunk {
-    fn keep_frame(_: &mut SseEvent) -> Option<Self> {
+    fn keep_frame(_: &mut SseEvent, _: &mut ChunkMemo) -> Option<Self> {
         None
     }
     fn from_typed(chunk: ChatCompletionChunk) -> Self {
@@ -219,23 +221,32 @@ impl FrameDecoder {
         }
     }
 
-    fn feed(&mut self, bytes: &[u8]) -> std::result::Result<Vec<SseEvent>, String> {
+    /// Decodes `bytes`; the frames they complete go to the end of `frames`.
+    fn feed(
+        &mut self,
+        bytes: &[u8],
+        frames: &mut VecDeque<SseEvent>,
+    ) -> std::result::Result<(), String> {
         let sse_lines = matches!(self, Self::Lines(_));
         match self {
-            Self::Sse(decoder) => decoder.feed(bytes).map_err(|err| err.to_string()),
+            Self::Sse(decoder) => decoder
+                .feed_into(bytes, frames)
+                .map_err(|err| err.to_string()),
             Self::Aws(buffer) => {
                 buffer.extend_from_slice(bytes);
-                crate::providers::bedrock::eventstream::decode(buffer)
-                    .map_err(|err| err.to_string())
+                frames.extend(
+                    crate::providers::bedrock::eventstream::decode(buffer)
+                        .map_err(|err| err.to_string())?,
+                );
+                Ok(())
             }
             Self::Ndjson(buffer) | Self::Lines(buffer) => {
                 buffer.extend_from_slice(bytes);
-                let mut frames = Vec::new();
                 while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
                     let line: Vec<u8> = buffer.drain(..=end).collect();
                     let text = String::from_utf8_lossy(&line).trim().to_owned();
                     if let Some(data) = line_data(text, sse_lines) {
-                        frames.push(data_frame(data));
+                        frames.push_back(data_frame(data));
                     }
                 }
                 if buffer.len() > DEFAULT_MAX_LINE {
@@ -244,7 +255,7 @@ impl FrameDecoder {
                     }
                     .to_string());
                 }
-                Ok(frames)
+                Ok(())
             }
         }
     }
@@ -305,6 +316,8 @@ pub(crate) struct ChunkReader<C = ChatCompletionChunk> {
     ready: VecDeque<C>,
     /// Whether frames may be kept as they are (OpenAI's protocol only).
     keep_frames: bool,
+    /// What the stream's kept chunks repeat (see [`ChunkMemo`]).
+    memo: ChunkMemo,
     guard: RepeatGuard,
     eof: bool,
     done: bool,
@@ -326,6 +339,7 @@ impl<C: StreamChunk> ChunkReader<C> {
         let keep_frames = target.provider.protocol == crate::providers::Protocol::Openai;
         Self {
             keep_frames,
+            memo: ChunkMemo::default(),
             target,
             url,
             bytes: response.into_stream(),
@@ -371,7 +385,7 @@ impl<C: StreamChunk> ChunkReader<C> {
             }
             if let Some(mut frame) = self.frames.pop_front() {
                 if self.keep_frames
-                    && let Some(chunk) = C::keep_frame(&mut frame)
+                    && let Some(chunk) = C::keep_frame(&mut frame, &mut self.memo)
                 {
                     self.ready.push_back(chunk);
                     continue;
@@ -424,13 +438,12 @@ impl<C: StreamChunk> ChunkReader<C> {
                         .context(format!("stream broke after {} chunk(s)", self.chunks));
                     return Poll::Ready(Some(self.fail(err)));
                 }
-                Some(Ok(bytes)) => match self.decoder.feed(&bytes) {
-                    Ok(frames) => self.frames.extend(frames),
-                    Err(err) => {
+                Some(Ok(bytes)) => {
+                    if let Err(err) = self.decoder.feed(&bytes, &mut self.frames) {
                         let err = self.target.error(ErrorKind::APIError, err);
                         return Poll::Ready(Some(self.fail(err)));
                     }
-                },
+                }
             }
         }
     }

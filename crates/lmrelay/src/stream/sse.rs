@@ -67,8 +67,19 @@ impl SseDecoder {
     }
 
     /// Feeds bytes; returns the events completed by them, in order.
-    pub fn feed(&mut self, mut bytes: &[u8]) -> Result<Vec<SseEvent>, LineTooLong> {
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<SseEvent>, LineTooLong> {
         let mut events = Vec::new();
+        self.feed_into(bytes, &mut events)?;
+        Ok(events)
+    }
+
+    /// Feeds bytes; the events completed by them are added to `events`, in
+    /// order (a stream's queue, without a new list per read).
+    pub fn feed_into(
+        &mut self,
+        mut bytes: &[u8],
+        events: &mut impl Extend<SseEvent>,
+    ) -> Result<(), LineTooLong> {
         if self.at_start && !bytes.is_empty() {
             // A UTF-8 byte-order mark may open the stream; it can arrive split.
             let bom = [0xEF, 0xBB, 0xBF];
@@ -114,7 +125,7 @@ impl SseDecoder {
                 event
             };
             if let Some(event) = event {
-                events.push(event);
+                events.extend(std::iter::once(event));
             }
             self.after_cr = is_cr;
             let mut consumed = pos + 1;
@@ -128,7 +139,7 @@ impl SseDecoder {
             self.after_cr = false;
             self.push_line_bytes(bytes)?;
         }
-        Ok(events)
+        Ok(())
     }
 
     /// Ends the input: an event whose blank line never came is dispatched

@@ -52,10 +52,13 @@ impl Chunked {
             match *self {
                 Self::Done => return Ok(Some(Step::End)),
                 Self::Size => {
-                    let Some(line) = take_line(buf, MAX_SIZE_LINE, "a chunk size line")? else {
+                    let Some((length, consumed)) =
+                        find_line(buf, MAX_SIZE_LINE, "a chunk size line")?
+                    else {
                         return Ok(None);
                     };
-                    let size = chunk_size(&line)?;
+                    let size = chunk_size(&buf[..length])?;
+                    buf.advance(consumed);
                     *self = if size == 0 {
                         Self::Trailers(0)
                     } else {
@@ -94,24 +97,26 @@ impl Chunked {
                 },
                 Self::Trailers(seen) => {
                     let room = MAX_TRAILERS.saturating_sub(seen);
-                    let Some(line) = take_line(buf, room, "trailers")? else {
+                    let Some((length, consumed)) = find_line(buf, room, "trailers")? else {
                         return Ok(None);
                     };
-                    if line.is_empty() {
+                    buf.advance(consumed);
+                    if length == 0 {
                         *self = Self::Done;
                         return Ok(Some(Step::End));
                     }
                     // Trailer fields carry nothing a completion needs.
-                    *self = Self::Trailers(seen + line.len() + 2);
+                    *self = Self::Trailers(seen + length + 2);
                 }
             }
         }
     }
 }
 
-/// The next line of `buf` without its line break (CRLF or a bare LF), or
-/// `None` when it has not all arrived; an error past `max` bytes.
-fn take_line(buf: &mut BytesMut, max: usize, what: &str) -> Result<Option<Bytes>, Malformed> {
+/// The next line at the start of `buf`: its length without the line break
+/// (CRLF or a bare LF) and with it; `None` when it has not all arrived; an
+/// error past `max` bytes. The caller reads it in place, then consumes it.
+fn find_line(buf: &[u8], max: usize, what: &str) -> Result<Option<(usize, usize)>, Malformed> {
     let window = &buf[..buf.len().min(max.saturating_add(1))];
     let Some(end) = memchr::memchr(b'\n', window) else {
         if buf.len() > max {
@@ -119,12 +124,12 @@ fn take_line(buf: &mut BytesMut, max: usize, what: &str) -> Result<Option<Bytes>
         }
         return Ok(None);
     };
-    let mut line = buf.split_to(end + 1).freeze();
-    line.truncate(end);
-    if line.last() == Some(&b'\r') {
-        line.truncate(end - 1);
-    }
-    Ok(Some(line))
+    let length = if end > 0 && buf[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    };
+    Ok(Some((length, end + 1)))
 }
 
 /// The size a chunk-size line gives (hex digits, then optional `;`
