@@ -35,7 +35,7 @@ for mode in ${MODES:-plain stream}; do
                     nginx) pid=$nginx_pid port=$nginx_port ;;
                 esac
                 before=$(cpu_ticks "$pid")
-                read -r rps _ _ _ requests _ < <(run_wrk 0 2 "$conns" "$seconds" "$work/post.lua" "http://127.0.0.1:$port/v1/chat/completions")
+                read -r rps _ _ _ requests _ < <(run_wrk 0 "$(( conns < 2 ? 1 : 2 ))" "$conns" "$seconds" "$work/post.lua" "http://127.0.0.1:$port/v1/chat/completions")
                 after=$(cpu_ticks "$pid")
                 cpu=$(python3 -c "print(round(($after - $before) / $tick * 1e6 / max($requests, 1), 1))")
                 echo "$mode $conns $round $target $rps $cpu"

@@ -12,6 +12,26 @@ use futures::Stream;
 
 /// The most bytes joined into one write.
 const MAX_BATCH: usize = 64 * 1024;
+/// Room taken at once when the batch's buffer is full: a few frames' worth,
+/// so frames are not copied again as the buffer grows.
+const BATCH_ROOM: usize = 4 * 1024;
+
+/// Something [`Coalesce`] joins: it writes itself at the end of the batch.
+pub trait Frame {
+    /// Its length in bytes.
+    fn len(&self) -> usize;
+    /// Appends its bytes to `batch`.
+    fn write_into(&self, batch: &mut BytesMut);
+}
+
+impl Frame for Bytes {
+    fn len(&self) -> usize {
+        Bytes::len(self)
+    }
+    fn write_into(&self, batch: &mut BytesMut) {
+        batch.extend_from_slice(self);
+    }
+}
 /// Turns given to the runtime, after a frame, before the batch is sent.
 const MAX_YIELDS: u8 = 4;
 
@@ -45,9 +65,10 @@ impl<S, E> Coalesce<S, E> {
     }
 }
 
-impl<S, E> Stream for Coalesce<S, E>
+impl<S, F, E> Stream for Coalesce<S, E>
 where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    S: Stream<Item = Result<F, E>> + Unpin,
+    F: Frame,
     E: Unpin,
 {
     type Item = Result<Bytes, E>;
@@ -62,7 +83,11 @@ where
             }
             match Pin::new(&mut self.inner).poll_next(cx) {
                 Poll::Ready(Some(Ok(frame))) => {
-                    self.batch.extend_from_slice(&frame);
+                    let needed = frame.len();
+                    if self.batch.capacity() - self.batch.len() < needed {
+                        self.batch.reserve(needed.max(BATCH_ROOM));
+                    }
+                    frame.write_into(&mut self.batch);
                     self.yielded = 0;
                     if self.batch.len() >= MAX_BATCH {
                         return Poll::Ready(Some(Ok(self.take())));
@@ -121,6 +146,29 @@ mod tests {
             items,
             vec![Ok(Bytes::from("a")), Err(7), Ok(Bytes::from("b"))]
         );
+    }
+
+    /// A frame that writes itself with a prefix (as a chat chunk does).
+    struct Prefixed(&'static str);
+
+    impl Frame for Prefixed {
+        fn len(&self) -> usize {
+            self.0.len() + 2
+        }
+        fn write_into(&self, batch: &mut BytesMut) {
+            batch.extend_from_slice(b"> ");
+            batch.extend_from_slice(self.0.as_bytes());
+        }
+    }
+
+    #[tokio::test]
+    async fn frames_write_themselves_into_the_batch() {
+        let long = "x".repeat(BATCH_ROOM * 2);
+        let long: &'static str = Box::leak(long.into_boxed_str());
+        let ready =
+            futures::stream::iter([Prefixed("a"), Prefixed(long), Prefixed("b")].map(Ok::<_, ()>));
+        let joined: Vec<_> = Coalesce::new(ready).collect().await;
+        assert_eq!(joined, vec![Ok(Bytes::from(format!("> a> {long}> b")))]);
     }
 
     fn tokio_stream_from(

@@ -405,13 +405,15 @@ async fn chat_stream(
     let frames = metered
         .map(|item| {
             let frame = match item {
-                Ok(chunk) => sse_frame(&chunk),
-                Err(err) => Bytes::from(format!("data: {}\n\n", err.to_openai_json())),
+                Ok(chunk) => SseFrame::Chunk(chunk),
+                Err(err) => {
+                    SseFrame::Text(Bytes::from(format!("data: {}\n\n", err.to_openai_json())))
+                }
             };
             Ok::<_, Infallible>(frame)
         })
         .chain(futures::stream::once(async {
-            Ok(Bytes::from_static(b"data: [DONE]\n\n"))
+            Ok(SseFrame::Text(Bytes::from_static(b"data: [DONE]\n\n")))
         }));
     let frames = super::coalesce::Coalesce::new(Box::pin(frames));
     let mut response = sse(Body::from_stream(frames), info)?;
@@ -423,14 +425,32 @@ async fn chat_stream(
     Ok(response)
 }
 
-/// `data: {json}\n\n`, written once into a buffer of the right size.
-fn sse_frame(chunk: &RawChunk) -> Bytes {
-    let json = chunk.json().as_bytes();
-    let mut frame = Vec::with_capacity(json.len() + 8);
-    frame.extend_from_slice(b"data: ");
-    frame.extend_from_slice(json);
-    frame.extend_from_slice(b"\n\n");
-    Bytes::from(frame)
+/// One server-sent event of a chat stream: a chunk, written as
+/// `data: {json}\n\n` straight into the stream's batch, or text already
+/// framed (an error, the end).
+enum SseFrame {
+    Chunk(RawChunk),
+    Text(Bytes),
+}
+
+impl super::coalesce::Frame for SseFrame {
+    fn len(&self) -> usize {
+        match self {
+            Self::Chunk(chunk) => chunk.json().len() + 8,
+            Self::Text(text) => text.len(),
+        }
+    }
+
+    fn write_into(&self, batch: &mut bytes::BytesMut) {
+        match self {
+            Self::Chunk(chunk) => {
+                batch.extend_from_slice(b"data: ");
+                batch.extend_from_slice(chunk.json().as_bytes());
+                batch.extend_from_slice(b"\n\n");
+            }
+            Self::Text(text) => batch.extend_from_slice(text),
+        }
+    }
 }
 
 /// A `text/event-stream` response with the call's headers.
