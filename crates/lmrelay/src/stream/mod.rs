@@ -360,15 +360,20 @@ impl<C: StreamChunk> ChunkReader<C> {
     pub(crate) async fn next_chunk(&mut self, wait: Duration, what: &str) -> Option<Result<C>> {
         let deadline = tokio::time::sleep(wait);
         tokio::pin!(deadline);
-        std::future::poll_fn(|cx| self.poll_chunk(cx, deadline.as_mut(), wait, what)).await
+        let mut armed = true;
+        std::future::poll_fn(|cx| self.poll_chunk(cx, deadline.as_mut(), &mut armed, wait, what))
+            .await
     }
 
     /// Polls for the next chunk; `deadline` ends the wait for bytes (`wait`
-    /// and `what` name it in the error).
+    /// and `what` name it in the error). Unless `armed`, it is set to `wait`
+    /// from now when the bytes first have to be waited for: a chunk already
+    /// received costs no timer.
     fn poll_chunk(
         &mut self,
         cx: &mut Context<'_>,
         mut deadline: Pin<&mut Sleep>,
+        armed: &mut bool,
         wait: Duration,
         what: &str,
     ) -> Poll<Option<Result<C>>> {
@@ -421,6 +426,14 @@ impl<C: StreamChunk> ChunkReader<C> {
             let next = match self.bytes.poll_next_unpin(cx) {
                 Poll::Ready(next) => next,
                 Poll::Pending => {
+                    if !*armed {
+                        // An idle limit past the clock's range (`Duration::MAX`
+                        // for "none") waits as long as tokio's own far future.
+                        let now = Instant::now();
+                        let at = now.checked_add(wait).unwrap_or_else(|| now + FAR_FUTURE);
+                        deadline.as_mut().reset(at);
+                        *armed = true;
+                    }
                     if deadline.as_mut().poll(cx).is_pending() {
                         return Poll::Pending;
                     }
@@ -477,8 +490,9 @@ impl<C: StreamChunk> ChunkReader<C> {
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// The chunks after the first: each wait for the next one has the idle
-/// deadline, on one timer reset per chunk (a stream built with `unfold`
-/// moved the whole reader in and out of a new future for every chunk).
+/// deadline, on one timer reset per chunk that had to be waited for (a
+/// stream built with `unfold` moved the whole reader in and out of a new
+/// future for every chunk).
 struct ChunkTail<C> {
     reader: ChunkReader<C>,
     idle: Duration,
@@ -492,19 +506,10 @@ impl<C: StreamChunk> Stream for ChunkTail<C> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if !this.armed {
-            // An idle limit past the clock's range (`Duration::MAX` for
-            // "none") waits as long as tokio's own far future.
-            let now = Instant::now();
-            let at = now
-                .checked_add(this.idle)
-                .unwrap_or_else(|| now + FAR_FUTURE);
-            this.deadline.as_mut().reset(at);
-            this.armed = true;
-        }
         let item = std::task::ready!(this.reader.poll_chunk(
             cx,
             this.deadline.as_mut(),
+            &mut this.armed,
             this.idle,
             "no next chunk"
         ));
