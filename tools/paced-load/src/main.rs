@@ -26,6 +26,7 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
+use hyper::http::uri::PathAndQuery;
 use hyper::{Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::time::Instant;
@@ -36,7 +37,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What to send, how fast, and for how long.
 struct Plan {
-    uri: Uri,
+    /// The request target in origin form (`/v1/chat/completions`), as
+    /// clients send it to a server (the absolute form is for proxies).
+    target: Uri,
     authority: String,
     body: Bytes,
     headers: Vec<(String, String)>,
@@ -161,7 +164,7 @@ async fn connect(plan: &Plan) -> anyhow::Result<SendRequest<Full<Bytes>>> {
 
 /// Sends one request and reads its whole answer; returns its status.
 async fn send(plan: &Plan, sender: &mut SendRequest<Full<Bytes>>) -> anyhow::Result<StatusCode> {
-    let mut request = Request::post(plan.uri.clone())
+    let mut request = Request::post(plan.target.clone())
         .header("host", plan.authority.as_str())
         .header("content-type", "application/json");
     for (name, value) in &plan.headers {
@@ -232,7 +235,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> anyhow::Result<Plan> {
     let body_path = body.with_context(|| format!("--body FILE is required; {USAGE}"))?;
     let body = std::fs::read(&body_path).with_context(|| format!("could not read {body_path}"))?;
     Ok(Plan {
-        uri,
+        target: Uri::from(
+            uri.path_and_query()
+                .cloned()
+                .unwrap_or_else(|| PathAndQuery::from_static("/")),
+        ),
         authority,
         body: Bytes::from(body),
         headers,
