@@ -12,8 +12,10 @@ use futures::Stream;
 
 /// The most bytes joined into one write.
 const MAX_BATCH: usize = 64 * 1024;
-/// Room taken at once when the batch's buffer is full: a few frames' worth,
-/// so frames are not copied again as the buffer grows.
+/// Room taken at once when a second frame joins a batch: a few frames'
+/// worth, so frames are not copied again as the buffer grows. A batch of
+/// one frame takes only its size: a trickling stream, which sends each
+/// frame alone, then holds no spare room while it waits.
 const BATCH_ROOM: usize = 4 * 1024;
 
 /// Something [`Coalesce`] joins: it writes itself at the end of the batch.
@@ -85,7 +87,12 @@ where
                 Poll::Ready(Some(Ok(frame))) => {
                     let needed = frame.len();
                     if self.batch.capacity() - self.batch.len() < needed {
-                        self.batch.reserve(needed.max(BATCH_ROOM));
+                        let room = if self.batch.is_empty() {
+                            needed
+                        } else {
+                            needed.max(BATCH_ROOM)
+                        };
+                        self.batch.reserve(room);
                     }
                     frame.write_into(&mut self.batch);
                     self.yielded = 0;
