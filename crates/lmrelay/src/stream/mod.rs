@@ -33,8 +33,8 @@ use crate::transport::{ByteStream, HttpResponse, deadline_error, transport_error
 pub trait StreamChunk: Clone + Send + Sized + Unpin + 'static {
     /// Takes an OpenAI-protocol frame as it is, when this kind of chunk
     /// keeps frames and this one qualifies; `None` leaves the frame
-    /// untouched for the typed path.
-    /// `memo` is the stream's own: what its chunks repeat.
+    /// untouched for the typed path. `memo` belongs to the stream: what
+    /// its chunks repeat, learned from the ones before.
     fn keep_frame(frame: &mut SseEvent, memo: &mut ChunkMemo) -> Option<Self>;
     /// A chunk from the typed path (translated providers, mock, cache).
     fn from_typed(chunk: ChatCompletionChunk) -> Self;
