@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// before they are cut (their spend is recorded either way).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     drain_timeout: f64,
+    /// Seconds a response may wait for its client to take any bytes
+    /// before the client is disconnected and its call cancelled.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    send_timeout: f64,
 }
 
 impl ServeArgs {
@@ -156,6 +160,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
     let options = lmrelay_gateway::ServeOptions {
         readiness_grace: seconds("readiness-grace", args.readiness_grace)?,
         drain_timeout: seconds("drain-timeout", args.drain_timeout)?,
+        send_timeout: seconds("send-timeout", args.send_timeout)?,
         ..lmrelay_gateway::ServeOptions::default()
     };
     let (state, warnings) = lmrelay_gateway::prepare(config)

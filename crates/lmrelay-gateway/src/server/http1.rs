@@ -31,7 +31,7 @@ use tokio::time::{Instant, Sleep};
 use tower::Service;
 
 use super::request::{self, Framing, Head, Parsed, Refusal};
-use super::response::{BodyFraming, encode_head, put_chunk_size};
+use super::response::{BodyFraming, encode_head, put_chunk_size, write_within};
 
 /// Response bytes gathered before a write (a stream's ready chunks).
 const WRITE_BATCH: usize = 64 * 1024;
@@ -45,6 +45,8 @@ pub(super) struct Limits {
     /// How long a client may take to send a request head, and how long a
     /// connection may sit idle between requests.
     pub(super) header_timeout: Duration,
+    /// How long a response write may wait for the client to take a byte.
+    pub(super) send_timeout: Duration,
     /// The largest request body (`general_settings.max_request_size_mb`).
     pub(super) max_body: usize,
 }
@@ -363,7 +365,7 @@ impl Connection {
                         }
                         _ if self.out.len() + data.len() > WRITE_BATCH => {
                             self.flush().await?;
-                            self.stream.write_all(&data).await?;
+                            self.write_within(&data).await?;
                         }
                         _ => self.out.extend_from_slice(&data),
                     }
@@ -477,13 +479,29 @@ impl Connection {
 
     /// Writes the gathered response bytes.
     async fn flush(&mut self) -> io::Result<()> {
-        self.stream.write_all(&self.out).await?;
+        let out = std::mem::take(&mut self.out);
+        let written = self.write_within(&out).await;
+        self.out = out;
+        written?;
         self.out.clear();
         // An idle connection keeps no large buffer (a stream's batch).
         if self.out.capacity() > 16 * 1024 {
             self.out = Vec::new();
         }
         Ok(())
+    }
+
+    /// Writes `bytes` whole, giving up when the client takes none of them
+    /// for `send_timeout` (the deadline timer is free while a response is
+    /// written, and set only when a write has to wait).
+    async fn write_within(&mut self, bytes: &[u8]) -> io::Result<()> {
+        write_within(
+            &mut self.stream,
+            self.timer.as_mut(),
+            self.limits.send_timeout,
+            bytes,
+        )
+        .await
     }
 
     /// Tells a client that waits with `Expect: 100-continue` to send the body.

@@ -27,6 +27,11 @@ pub struct ServeOptions {
     /// The longest a client may take to send a request's headers (also
     /// closes idle keep-alive connections).
     pub header_timeout: Duration,
+    /// The longest a response write may wait for the client to take any
+    /// of its bytes (nginx's `send_timeout`): a client that stops reading
+    /// is disconnected, and its call cancelled, instead of holding the
+    /// connection and the upstream forever (default 60 s).
+    pub send_timeout: Duration,
     /// After the shutdown signal, how long in-flight requests and streams
     /// may run before they are cut.
     pub drain_timeout: Duration,
@@ -40,6 +45,7 @@ impl Default for ServeOptions {
     fn default() -> Self {
         Self {
             header_timeout: Duration::from_secs(30),
+            send_timeout: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(30),
             readiness_grace: Duration::ZERO,
         }
@@ -88,6 +94,7 @@ pub async fn serve_with(
     let app = crate::routes::routes(Arc::clone(&state));
     let limits = Limits {
         header_timeout: options.header_timeout,
+        send_timeout: options.send_timeout,
         max_body: state.config().general.max_request_size,
     };
     let closing = Arc::new(Shutdown::default());

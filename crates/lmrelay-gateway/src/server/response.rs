@@ -1,13 +1,21 @@
 //! Writing a response head and body framing as HTTP/1.1 bytes: the status
 //! line, the handler's fields as they are, a cached `date`, and the
 //! framing the server chooses (`content-length` for a body of known size,
-//! chunked encoding otherwise).
+//! chunked encoding otherwise); and writing it to a client that must keep
+//! taking bytes.
 
 use std::cell::RefCell;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use axum::http::{Extensions, HeaderMap, StatusCode};
+use tokio::io::AsyncWrite;
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
 use crate::headers::CallInfo;
 
@@ -126,6 +134,42 @@ fn put_date(out: &mut Vec<u8>) {
             out.extend_from_slice(b"\r\n");
         }
     });
+}
+
+/// Writes `bytes` whole to `stream`. Each time a write has to wait, the
+/// client gets `timeout` to take some of them, on `timer`; past it the
+/// write fails with `TimedOut`.
+pub(super) async fn write_within(
+    stream: &mut TcpStream,
+    mut timer: Pin<&mut Sleep>,
+    timeout: Duration,
+    mut bytes: &[u8],
+) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let mut armed = false;
+        let written = poll_fn(|cx| match Pin::new(&mut *stream).poll_write(cx, bytes) {
+            Poll::Ready(result) => Poll::Ready(result),
+            Poll::Pending => {
+                if !armed {
+                    timer.as_mut().reset(Instant::now() + timeout);
+                    armed = true;
+                }
+                if timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client took no bytes of the response within the send timeout",
+                    )));
+                }
+                Poll::Pending
+            }
+        })
+        .await?;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        bytes = &bytes[written..];
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -17,6 +17,23 @@ use super::http1::{Connection, End, Limits, Shutdown};
 
 /// Set when the slow handler's future was dropped before it finished.
 static SLOW_CANCELLED: AtomicBool = AtomicBool::new(false);
+/// Set when the endless body was dropped.
+static ENDLESS_DROPPED: AtomicBool = AtomicBool::new(false);
+
+/// A body that never ends, 64 KiB at a time; notes when it is dropped.
+async fn endless() -> Body {
+    struct Flag;
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            ENDLESS_DROPPED.store(true, Ordering::SeqCst);
+        }
+    }
+    let piece = Bytes::from(vec![b'x'; 64 * 1024]);
+    Body::from_stream(futures::stream::unfold(Flag, move |flag| {
+        let piece = piece.clone();
+        async move { Some((Ok::<_, std::io::Error>(piece), flag)) }
+    }))
+}
 
 /// Echoes the body back with its length in a header.
 async fn echo(body: Bytes) -> ([(&'static str, String); 1], Bytes) {
@@ -60,11 +77,13 @@ fn app() -> Router {
         .route("/echo", post(echo))
         .route("/pieces", get(pieces))
         .route("/slow", get(slow))
+        .route("/endless", get(endless))
         .route("/hello", get(|| async { "hello" }))
 }
 
 const LIMITS: Limits = Limits {
     header_timeout: Duration::from_millis(400),
+    send_timeout: Duration::from_millis(400),
     max_body: 1000,
 };
 
@@ -419,6 +438,32 @@ async fn a_client_that_leaves_cancels_its_call() {
         SLOW_CANCELLED.load(Ordering::SeqCst),
         "the handler was not dropped"
     );
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_at_the_send_timeout() {
+    let (addr, _shutdown) = serve().await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let started = Instant::now();
+    stream
+        .write_all(b"GET /endless HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // The client reads nothing: the socket buffers fill, the server's write
+    // waits, and after the send timeout the server gives up on the client
+    // and drops the body (a gateway's upstream stream).
+    while !ENDLESS_DROPPED.load(Ordering::SeqCst) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the body was never dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    // What was sent before is still there to read, then the connection ends.
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest)).await;
+    assert!(rest.starts_with(b"HTTP/1.1 200 OK\r\n"));
 }
 
 #[tokio::test]
