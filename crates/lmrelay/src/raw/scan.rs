@@ -1,7 +1,8 @@
 //! A strict JSON scanner for the pass-through: it checks that a reply is
 //! valid JSON (RFC 8259) and hands the caller the keys and value spans it
-//! asks about, without building any value. It reads a 300-byte reply in a
-//! few instructions per byte, where serde's visitors spent about 20.
+//! asks about, without building any value. Keeping a 316-byte chat reply
+//! (`RawChatCompletion::keep`, UTF-8 check and usage included) takes about
+//! 5,300 instructions, 17 per byte (callgrind).
 //!
 //! Every function answers `None` for input it does not accept: invalid
 //! JSON, nesting deeper than serde_json reads (127 levels), or a shape the caller
